@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Create .venv (if missing) with the pinned dependency set. Used by setup.sh and .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+# torch first, from its CPU wheel: any unpinned torch requirement would otherwise pull CUDA builds (GBs).
+.venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
+.venv/bin/pip install --quiet --disable-pip-version-check -c packaging/constraints.txt -e ".[dev]"

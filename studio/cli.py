@@ -1,0 +1,101 @@
+"""The ``sb3-studio`` command. With no arguments it opens the studio; subcommands work headless.
+
+Every subcommand calls the same core functions the GUI calls. Errors the core raises on purpose
+(:class:`~studio.core.errors.StudioError`) print as one line naming the file and the problem, with a
+non-zero exit code; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from typing import Any, Callable
+
+EXIT_ERROR = 2
+EXIT_INTERNAL = 3
+
+
+def _model_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="an SB3 model .zip (an RL Zoo run's ENV.zip works too)")
+    parser.add_argument("--env", metavar="ID", help="environment id (overrides the zoo's)")
+    parser.add_argument("--vecnormalize", metavar="PATH", help="VecNormalize statistics (overrides the zoo's)")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="load with SB3's own loader, which runs code from the file: only for files you trust",
+    )
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from .core.loading import load_model
+
+    return load_model(args.model, env_id=args.env, vecnormalize=args.vecnormalize, trust=args.trust)
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .core.inspection import format_inspection, inspect_model
+
+    info = inspect_model(_load(args), check_environment=not args.no_env_check)
+    print(json.dumps(info, indent=2) if args.json else format_inspection(info))
+    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .ui.app import run
+
+    return run(args.paths)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="sb3-studio",
+        description="Convert Stable-Baselines3 policies to ONNX, TFLite and the Edge TPU, and prove they act the same.",
+    )
+    parser.add_argument("--version", action="version", version=f"sb3-studio {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    inspect = sub.add_parser("inspect", help="describe a model file", description="Describe a model file.")
+    _model_arguments(inspect)
+    inspect.add_argument("--json", action="store_true", help="emit JSON")
+    inspect.add_argument("--no-env-check", action="store_true", help="do not try to make the environment")
+    inspect.set_defaults(func=cmd_inspect)
+
+    gui = sub.add_parser("gui", help="open the studio window (the default)")
+    gui.add_argument("paths", nargs="*", help="models to open")
+    gui.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*argv, "gui"])
+    func: Callable[[argparse.Namespace], int] = args.func
+    from .core.errors import StudioError
+
+    try:
+        return func(args)
+    except StudioError as exc:
+        if args.debug:
+            traceback.print_exc()
+        print(f"error: {exc.line()}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: say what happened, not a wall of text
+        if args.debug:
+            traceback.print_exc()
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    sys.exit(main())

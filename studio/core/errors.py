@@ -1,0 +1,100 @@
+"""Typed errors raised by the core.
+
+Every error names the file it is about and the problem in one line (``str(error)``), so the CLI can
+print it as is and the GUI can show it on the row it belongs to. Extra data stays on the instance.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class StudioError(Exception):
+    """Base of every error the core raises on purpose."""
+
+    def __init__(self, path: str | Path | None, problem: str, hint: str | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        self.hint = hint
+        super().__init__(self.line())
+
+    def line(self) -> str:
+        text = f"{self.path}: {self.problem}" if self.path is not None else self.problem
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ModelLoadError(StudioError):
+    """A model file could not be read as a Stable-Baselines3 model."""
+
+
+class NotAZipError(ModelLoadError):
+    pass
+
+
+class NotAModelError(ModelLoadError):
+    pass
+
+
+class TruncatedFileError(ModelLoadError):
+    pass
+
+
+class MissingWeightsError(ModelLoadError):
+    pass
+
+
+class UnknownAlgorithmError(ModelLoadError):
+    def __init__(self, path: str | Path, policy_class: str, known: list[str]) -> None:
+        self.policy_class = policy_class
+        super().__init__(
+            path,
+            f"unknown algorithm: policy class {policy_class} is not one of the supported algorithms' policies",
+            "supported: " + ", ".join(known),
+        )
+
+
+class ForbiddenClassError(ModelLoadError):
+    """A pickle in the file names a class outside the allow-list; nothing from it was run."""
+
+    def __init__(self, path: str | Path, class_name: str, entry: str) -> None:
+        self.class_name = class_name
+        self.entry = entry
+        super().__init__(
+            path,
+            f"refused to load: entry '{entry}' needs the class {class_name}, which is not on the allow-list",
+            "if you trust this file and its code, load it with --trust",
+        )
+
+
+class NormalizationError(StudioError):
+    """A vecnormalize.pkl could not be read or does not fit the model."""
+
+
+class EnvironmentUnavailableError(StudioError):
+    """The model's environment cannot be made on this machine."""
+
+
+class OutputExistsError(StudioError):
+    """An output would overwrite an existing file."""
+
+
+class OutputNotWritableError(StudioError):
+    """The output folder cannot be written."""
+
+
+class StageError(StudioError):
+    """A pipeline stage failed."""
+
+
+class ExportError(StageError):
+    pass
+
+
+class VerificationFailed(StageError):
+    """An artifact acts differently from the original beyond the thresholds."""
+
+
+class Cancelled(Exception):
+    """The user asked to stop. Not an error: the runner reports it as a cancelled stage."""

@@ -1,0 +1,54 @@
+"""Shared fixtures: the zoo sample, tiny trained models of every algorithm and space type."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+
+import studio.core  # noqa: E402,F401 - before SB3: keeps TensorFlow out of the test process
+import pytest  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+import tiny_models  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ZOO = REPO.parent / "shared" / "zoo-sample"
+ZOO_AGENTS = {
+    "ppo": ZOO / "ppo/CartPole-v1_1/CartPole-v1.zip",
+    "a2c": ZOO / "a2c/Pendulum-v1_1/Pendulum-v1.zip",
+    "sac": ZOO / "sac/Pendulum-v1_1/Pendulum-v1.zip",
+    "dqn": ZOO / "dqn/CartPole-v1_1/CartPole-v1.zip",
+    "qrdqn": ZOO / "qrdqn/Acrobot-v1_1/Acrobot-v1.zip",
+    "tqc": ZOO / "tqc/MountainCarContinuous-v0_1/MountainCarContinuous-v0.zip",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not ZOO.is_dir():
+        raise pytest.UsageError(f"the zoo sample is missing: {ZOO} (it lives in the shared folder beside the repo)")
+
+
+@pytest.fixture(scope="session")
+def tiny_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tiny-models")
+
+
+@pytest.fixture(scope="session")
+def tiny_models_paths(tiny_dir: Path) -> dict[str, Path]:
+    """Every spec in tiny_models.SPECS, trained for a few steps (about 2 s in all)."""
+    return {name: tiny_models.train(name, tiny_dir) for name in tiny_models.SPECS}
+
+
+@pytest.fixture(scope="session")
+def normalized_model(tiny_dir: Path) -> tuple[Path, Path]:
+    return tiny_models.train_with_vecnormalize(tiny_dir)
+
+
+@pytest.fixture(scope="session")
+def custom_extractor_model(tiny_dir: Path) -> Path:
+    return tiny_models.train_custom_extractor(tiny_dir)

@@ -1,0 +1,161 @@
+"""Tiny SB3 models of every supported algorithm and space type, trained for a few steps.
+
+They are not good at anything; they exist so that every code path of loading, export and verification
+runs on a real SB3 model saved by the SB3 installed here.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+
+class SpacesEnv(gym.Env):
+    """An environment with arbitrary spaces: random observations, reward for matching a target."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, observation_space: spaces.Space, action_space: spaces.Space, length: int = 16) -> None:
+        self.observation_space = observation_space
+        self.action_space = action_space
+        self.length = length
+        self._t = 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[Any, dict]:
+        super().reset(seed=seed)
+        self.observation_space.seed(seed)
+        self._t = 0
+        return self.observation_space.sample(), {}
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        self._t += 1
+        reward = float(np.mean(np.asarray(action, dtype=np.float64)))
+        return self.observation_space.sample(), reward, False, self._t >= self.length, {}
+
+
+class TinyExtractor:  # replaced below by a real nn.Module subclass (kept importable by reference)
+    pass
+
+
+def _custom_extractor() -> type:
+    import torch as th
+    from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+
+    class CustomExtractor(BaseFeaturesExtractor):
+        def __init__(self, observation_space: spaces.Box) -> None:
+            super().__init__(observation_space, features_dim=8)
+            self.linear = th.nn.Linear(int(np.prod(observation_space.shape)), 8)
+
+        def forward(self, obs: Any) -> Any:
+            return th.relu(self.linear(th.flatten(obs, 1)))
+
+    CustomExtractor.__module__ = __name__
+    CustomExtractor.__qualname__ = "CustomExtractor"
+    return CustomExtractor
+
+
+CustomExtractor = _custom_extractor()
+
+BOX3 = spaces.Box(-1.0, 1.0, (3,), np.float32)
+BOX2_ACT = spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32))
+IMAGE = spaces.Box(0, 255, (36, 36, 3), np.uint8)
+DICT = spaces.Dict(OrderedDict(pos=spaces.Box(-5.0, 5.0, (2,), np.float32), mode=spaces.Discrete(3)))
+
+
+def _on_policy(**kw: Any) -> dict[str, Any]:
+    return dict(n_steps=16, **kw)
+
+
+def _off_policy(**kw: Any) -> dict[str, Any]:
+    return dict(learning_starts=8, buffer_size=500, train_freq=4, gradient_steps=1, batch_size=8, **kw)
+
+
+# name -> (algorithm, policy, env factory, algorithm kwargs)
+SPECS: dict[str, tuple[str, str, Callable[[], gym.Env], dict[str, Any]]] = {
+    "ppo_box_discrete": ("PPO", "MlpPolicy", lambda: gym.make("CartPole-v1"), _on_policy(batch_size=16, n_epochs=1)),
+    "ppo_discrete_multidiscrete": (
+        "PPO", "MlpPolicy", lambda: SpacesEnv(spaces.Discrete(5), spaces.MultiDiscrete([3, 4])),
+        _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "ppo_multibinary_multibinary": (
+        "PPO", "MlpPolicy", lambda: SpacesEnv(spaces.MultiBinary(6), spaces.MultiBinary(3)),
+        _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "ppo_dict_box": ("PPO", "MultiInputPolicy", lambda: SpacesEnv(DICT, BOX2_ACT), _on_policy(batch_size=16, n_epochs=1)),
+    "ppo_image_discrete": (
+        "PPO", "CnnPolicy", lambda: SpacesEnv(IMAGE, spaces.Discrete(4)), _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "a2c_box_box_sde": ("A2C", "MlpPolicy", lambda: gym.make("Pendulum-v1"), _on_policy(use_sde=True)),
+    "a2c_multidiscrete_discrete": (
+        "A2C", "MlpPolicy", lambda: SpacesEnv(spaces.MultiDiscrete([2, 3, 4]), spaces.Discrete(3)), _on_policy(),
+    ),
+    "dqn_box_discrete": ("DQN", "MlpPolicy", lambda: gym.make("CartPole-v1"), _off_policy()),
+    "dqn_dict_discrete": ("DQN", "MultiInputPolicy", lambda: SpacesEnv(DICT, spaces.Discrete(4)), _off_policy()),
+    "qrdqn_box_discrete": ("QRDQN", "MlpPolicy", lambda: gym.make("Acrobot-v1"), _off_policy()),
+    "sac_box_box": ("SAC", "MlpPolicy", lambda: SpacesEnv(BOX3, BOX2_ACT), _off_policy()),
+    "sac_box_box_sde": ("SAC", "MlpPolicy", lambda: gym.make("Pendulum-v1"), _off_policy(use_sde=True)),
+    "td3_box_box": ("TD3", "MlpPolicy", lambda: SpacesEnv(BOX3, BOX2_ACT), _off_policy()),
+    "ddpg_box_box": ("DDPG", "MlpPolicy", lambda: gym.make("Pendulum-v1"), _off_policy()),
+    "tqc_box_box": ("TQC", "MlpPolicy", lambda: gym.make("MountainCarContinuous-v0"), _off_policy()),
+    "trpo_box_multibinary": (
+        "TRPO", "MlpPolicy", lambda: SpacesEnv(BOX3, spaces.MultiBinary(2)), _on_policy(batch_size=16),
+    ),
+    "ars_box_box": ("ARS", "LinearPolicy", lambda: gym.make("Pendulum-v1"), dict(n_delta=2, n_top=1)),
+    "ars_box_discrete": ("ARS", "MlpPolicy", lambda: gym.make("CartPole-v1"), dict(n_delta=2, n_top=1)),
+}
+
+# Environments registered in Gymnasium, for the specs that use one (verification rollouts need it).
+ENV_IDS = {
+    "ppo_box_discrete": "CartPole-v1",
+    "a2c_box_box_sde": "Pendulum-v1",
+    "dqn_box_discrete": "CartPole-v1",
+    "qrdqn_box_discrete": "Acrobot-v1",
+    "sac_box_box_sde": "Pendulum-v1",
+    "ddpg_box_box": "Pendulum-v1",
+    "tqc_box_box": "MountainCarContinuous-v0",
+    "ars_box_box": "Pendulum-v1",
+    "ars_box_discrete": "CartPole-v1",
+}
+
+
+def train(name: str, folder: Path, steps: int = 64, seed: int = 0) -> Path:
+    """Train the model ``name`` for ``steps`` steps and save it as ``folder/name.zip``."""
+    from studio.core.algorithms import algorithm_class
+
+    algo, policy, make_env, kwargs = SPECS[name]
+    model = algorithm_class(algo)(policy, make_env(), seed=seed, device="cpu", **kwargs)
+    model.learn(total_timesteps=steps)
+    path = folder / f"{name}.zip"
+    model.save(path)
+    return path
+
+
+def train_custom_extractor(folder: Path) -> Path:
+    from stable_baselines3 import PPO
+
+    model = PPO("MlpPolicy", SpacesEnv(BOX3, spaces.Discrete(2)), n_steps=16, batch_size=16, n_epochs=1,
+                policy_kwargs=dict(features_extractor_class=CustomExtractor), device="cpu", seed=0)
+    model.learn(16)
+    path = folder / "ppo_custom_extractor.zip"
+    model.save(path)
+    return path
+
+
+def train_with_vecnormalize(folder: Path) -> tuple[Path, Path]:
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecNormalize
+
+    venv = VecNormalize(make_vec_env("Pendulum-v1", n_envs=2, seed=0), norm_obs=True, norm_reward=True)
+    model = PPO("MlpPolicy", venv, n_steps=64, batch_size=64, n_epochs=1, device="cpu", seed=0)
+    model.learn(256)
+    path = folder / "ppo_pendulum_normalized.zip"
+    model.save(path)
+    stats = folder / "ppo_pendulum_vecnormalize.pkl"
+    venv.save(stats)
+    return path, stats
