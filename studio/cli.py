@@ -42,6 +42,37 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from .console import ConsoleReporter
+    from .core.pipeline.runner import run_pipeline
+    from .core.pipeline.spec import ConvertSpec
+    from .core.verification import Thresholds
+
+    try:
+        spec = ConvertSpec(
+            model=args.model,
+            targets=[t.strip() for part in args.to for t in part.split(",") if t.strip()] or ["onnx"],
+            out=args.out,
+            env_id=args.env,
+            vecnormalize=args.vecnormalize,
+            trust=args.trust,
+            force=args.force,
+            seed=args.seed,
+            samples=args.samples,
+            rollout_steps=args.rollout_steps,
+            thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error),
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    report = ConsoleReporter(verbose=args.verbose)
+    status = "failed"
+    for event in run_pipeline(spec):
+        report(event)
+        status = getattr(event, "status", status)
+    return 0 if status == "passed" else 1
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .ui.app import run
 
@@ -64,6 +95,26 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--json", action="store_true", help="emit JSON")
     inspect.add_argument("--no-env-check", action="store_true", help="do not try to make the environment")
     inspect.set_defaults(func=cmd_inspect)
+
+    convert = sub.add_parser(
+        "convert", help="convert a model and verify every artifact",
+        description="Convert a model, verify every artifact against the original, and write a run folder.",
+    )
+    _model_arguments(convert)
+    convert.add_argument("--to", action="append", default=[], metavar="FORMATS",
+                         help="target formats, comma-separated (onnx)")
+    convert.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
+    convert.add_argument("--force", action="store_true", help="write into a folder that holds other files")
+    convert.add_argument("--seed", type=int, default=0, help="seed for sampling and rollouts (0)")
+    convert.add_argument("--samples", type=int, default=1000, help="observations sampled from the space (1000)")
+    convert.add_argument("--rollout-steps", type=int, default=1000,
+                         help="steps of the original policy in its environment (1000; 0 for none)")
+    convert.add_argument("--min-agreement", type=float, default=100.0,
+                         help="discrete actions: least agreement in percent (100)")
+    convert.add_argument("--max-error", type=float, default=1e-5,
+                         help="Box actions: largest absolute error in action units (1e-5)")
+    convert.add_argument("-v", "--verbose", action="store_true", help="print every log line")
+    convert.set_defaults(func=cmd_convert)
 
     gui = sub.add_parser("gui", help="open the studio window (the default)")
     gui.add_argument("paths", nargs="*", help="models to open")

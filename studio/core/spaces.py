@@ -59,10 +59,10 @@ def rebuild_space(obj: Any) -> spaces.Space:
 def _bounds(values: np.ndarray) -> str:
     flat = np.ravel(values)
     if flat.size and np.all(flat == flat[0]):
-        return f"{flat[0]:g}"
+        return f"{flat[0]:.4g}"
     if flat.size <= 6:
-        return "[" + ", ".join(f"{v:g}" for v in flat) + "]"
-    return f"[{flat.min():g}..{flat.max():g}]"
+        return "[" + ", ".join(f"{v:.4g}" for v in flat) + "]"
+    return f"[{flat.min():.4g}..{flat.max():.4g}]"
 
 
 def describe_space(space: spaces.Space) -> str:
@@ -78,6 +78,15 @@ def describe_space(space: spaces.Space) -> str:
     if isinstance(space, spaces.Dict):
         return "Dict(" + ", ".join(f"{k}: {describe_space(v)}" for k, v in space.spaces.items()) + ")"
     return repr(space)
+
+
+def short_space(space: spaces.Space) -> str:
+    """Kind and shape only, e.g. ``Box(4,)`` or ``Discrete(2)``: for one-line summaries."""
+    if isinstance(space, (spaces.Discrete, spaces.MultiDiscrete, spaces.MultiBinary)):
+        return describe_space(space)
+    if isinstance(space, spaces.Dict):
+        return "Dict(" + ", ".join(f"{k}: {short_space(v)}" for k, v in space.spaces.items()) + ")"
+    return f"{type(space).__name__}{tuple(space.shape)}"
 
 
 def space_to_json(space: spaces.Space) -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""A torch module that does everything ``model.predict(obs, deterministic=True)`` does.
+
+Raw observation(s) in, environment action out: VecNormalize (folded in as constants), SB3's own
+preprocessing and deterministic action selection (traced from the policy's ``_predict``, so argmax,
+per-part argmax, rounding, tanh squashing and Q-value argmax are exactly SB3's), then the rescale to
+the action bounds (squashed policies) or the clip to them (the others).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from ..loading import LoadedModel
+from ..policy_io import PolicyIO, policy_io_for
+
+
+def _finite(values: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(values)))
+
+
+class ExactPolicy(nn.Module):
+    def __init__(self, loaded: LoadedModel) -> None:
+        super().__init__()
+        self.policy = loaded.policy
+        self.io: PolicyIO = policy_io_for(loaded.observation_space, loaded.action_space)
+        self.keys = [spec.name for spec in self.io.inputs]
+        self.action_shape = tuple(loaded.action_space.shape)
+        self._normalized: list[str] = []
+        self.clip_obs = 0.0
+        norm = loaded.normalization
+        if norm is not None:
+            self.clip_obs = float(norm.clip_obs)
+            stats = (
+                {k: (norm.mean[k], norm.var[k]) for k in norm.keys or []}
+                if isinstance(norm.mean, dict)
+                else {"observation": (norm.mean, norm.var)}
+            )
+            for key, (mean, var) in stats.items():
+                std = np.sqrt(np.asarray(var, np.float64) + norm.epsilon)
+                self.register_buffer(f"mean_{key}", torch.as_tensor(np.asarray(mean, np.float32)))
+                self.register_buffer(f"std_{key}", torch.as_tensor(std.astype(np.float32)))
+                self._normalized.append(key)
+        space = loaded.action_space
+        self.squash = isinstance(space, spaces.Box) and bool(self.policy.squash_output)
+        self.clip = isinstance(space, spaces.Box) and not self.squash and (_finite(space.low) or _finite(space.high))
+        if isinstance(space, spaces.Box):
+            self.register_buffer("low", torch.as_tensor(space.low.astype(np.float32)))
+            self.register_buffer("high", torch.as_tensor(space.high.astype(np.float32)))
+
+    def _normalize(self, key: str, obs: torch.Tensor) -> torch.Tensor:
+        if key not in self._normalized:
+            return obs
+        mean, std = getattr(self, f"mean_{key}"), getattr(self, f"std_{key}")
+        return torch.clamp((obs - mean) / std, -self.clip_obs, self.clip_obs)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        named = {key: self._normalize(key, value) for key, value in zip(self.keys, inputs)}
+        obs: Any = named if self.io.dict_observation else named["observation"]
+        actions = self.policy._predict(obs, deterministic=True)
+        actions = actions.reshape((-1, *self.action_shape))
+        if self.squash:
+            actions = self.low + 0.5 * (actions + 1.0) * (self.high - self.low)
+        elif self.clip:
+            actions = torch.clamp(actions, self.low, self.high)
+        return actions.to(torch.float32 if self.io.action.dtype == "float32" else torch.int64)
+
+    def example_inputs(self, batch: int = 2) -> tuple[torch.Tensor, ...]:
+        return tuple(torch.zeros((batch, *spec.shape), dtype=torch.float32) for spec in self.io.inputs)

@@ -1,0 +1,59 @@
+"""Write a loaded policy as an ONNX graph (``observation`` in, ``action`` out)."""
+
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+from ..errors import ExportError
+from ..loading import LoadedModel
+from ..policy_io import ONNX_METADATA_KEY, PolicyIO
+from .exact_policy import ExactPolicy
+
+DEFAULT_OPSET = 17
+
+
+def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[bytes, PolicyIO]:
+    """The ONNX model as bytes (with the policy's I/O description in its metadata), and that description."""
+    import onnx
+    import torch
+
+    module = ExactPolicy(loaded).eval()
+    names = [spec.name for spec in module.io.inputs]
+    buffer = io.BytesIO()
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # TracerWarnings about Python bools in torch.distributions
+            torch.onnx.export(
+                module,
+                module.example_inputs(),
+                buffer,
+                input_names=names,
+                output_names=["action"],
+                dynamic_axes={name: {0: "batch"} for name in [*names, "action"]},
+                opset_version=opset,
+                do_constant_folding=True,
+                dynamo=False,
+            )
+    except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; name it on the stage's row
+        raise ExportError(loaded.path, f"ONNX export failed ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+    model = onnx.load_from_string(buffer.getvalue())
+    entry = model.metadata_props.add()
+    entry.key, entry.value = ONNX_METADATA_KEY, module.io.dumps()
+    model.producer_name = "sb3-studio"
+    onnx.checker.check_model(model)
+    return model.SerializeToString(), module.io
+
+
+def read_policy_io(path: Path) -> PolicyIO | None:
+    """The I/O description stored in an ONNX file by :func:`export_onnx_bytes`, if any."""
+    import json
+
+    import onnx
+
+    model = onnx.load(str(path), load_external_data=False)
+    for entry in model.metadata_props:
+        if entry.key == ONNX_METADATA_KEY:
+            return PolicyIO.from_json(json.loads(entry.value))
+    return None

@@ -1,0 +1,133 @@
+"""Observations to verify and calibrate on: sampled from the space, or visited by the policy.
+
+Batches are numpy arrays with the batch first, or dicts of such arrays for Dict spaces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+from gymnasium import spaces
+
+from .zoo import ObservationNormalization
+
+# Bounds at or beyond this size are treated as unbounded (CartPole's are +-3.4e38, float32's max).
+UNBOUNDED = 1e6
+# Unbounded dimensions are sampled in [-SPREAD, SPREAD], or mean +- 3 std where statistics exist.
+SPREAD = 10.0
+
+
+@dataclass
+class ObservationSet:
+    source: str  # "sampled" or "rollout"
+    batch: Any
+    detail: dict[str, Any]
+
+    def __len__(self) -> int:
+        return batch_size(self.batch)
+
+
+def batch_size(batch: Any) -> int:
+    return len(next(iter(batch.values()))) if isinstance(batch, dict) else len(batch)
+
+
+def stack(observations: list[Any]) -> Any:
+    if observations and isinstance(observations[0], dict):
+        return {key: np.stack([o[key] for o in observations]) for key in observations[0]}
+    return np.stack(observations)
+
+
+def take(batch: Any, index: Any) -> Any:
+    return {k: v[index] for k, v in batch.items()} if isinstance(batch, dict) else batch[index]
+
+
+def concat(batches: list[Any]) -> Any:
+    if isinstance(batches[0], dict):
+        return {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}
+    return np.concatenate(batches)
+
+
+def _box_bounds(space: spaces.Box, mean: Any, var: Any) -> tuple[np.ndarray, np.ndarray]:
+    low = space.low.astype(np.float64).copy()
+    high = space.high.astype(np.float64).copy()
+    if mean is not None:
+        centre = np.broadcast_to(np.asarray(mean, np.float64), low.shape)
+        spread = 3.0 * np.sqrt(np.broadcast_to(np.asarray(var, np.float64), low.shape))
+        fallback_low, fallback_high = centre - spread, centre + spread
+    else:
+        fallback_low, fallback_high = np.full(low.shape, -SPREAD), np.full(low.shape, SPREAD)
+    low = np.where(np.abs(low) >= UNBOUNDED, np.maximum(fallback_low, -UNBOUNDED), low)
+    high = np.where(np.abs(high) >= UNBOUNDED, np.minimum(fallback_high, UNBOUNDED), high)
+    return low, high
+
+
+def _sample_space(space: spaces.Space, n: int, rng: np.random.Generator, mean: Any, var: Any) -> tuple[Any, Any]:
+    if isinstance(space, spaces.Box):
+        if np.issubdtype(space.dtype, np.integer):
+            low, high = space.low.astype(np.int64), space.high.astype(np.int64)
+            return rng.integers(low, high, size=(n, *space.shape), endpoint=True).astype(space.dtype), "integers"
+        low, high = _box_bounds(space, mean, var)
+        values = rng.uniform(low, high, size=(n, *space.shape)).astype(space.dtype)
+        return values, {"low": float(low.min()), "high": float(high.max())}
+    if isinstance(space, spaces.Discrete):
+        return rng.integers(space.start, space.start + space.n, size=n), f"0..{space.n - 1}"
+    if isinstance(space, spaces.MultiDiscrete):
+        return rng.integers(0, space.nvec, size=(n, *space.shape)), "per-part integers"
+    if isinstance(space, spaces.MultiBinary):
+        return rng.integers(0, 2, size=(n, *space.shape)).astype(space.dtype), "0/1"
+    raise TypeError(f"cannot sample {type(space).__name__}")
+
+
+def sample_observations(
+    space: spaces.Space, n: int, seed: int, normalization: ObservationNormalization | None = None
+) -> ObservationSet:
+    """``n`` observations drawn uniformly from the space, with sensible bounds where it is unbounded."""
+    rng = np.random.default_rng(seed)
+    if isinstance(space, spaces.Dict):
+        batch, detail = {}, {}
+        for key, sub in space.spaces.items():
+            mean = normalization.mean.get(key) if normalization and isinstance(normalization.mean, dict) else None
+            var = normalization.var.get(key) if mean is not None else None
+            batch[key], detail[key] = _sample_space(sub, n, rng, mean, var)
+    else:
+        mean = normalization.mean if normalization else None
+        var = normalization.var if normalization else None
+        batch, detail = _sample_space(space, n, rng, mean, var)
+    return ObservationSet("sampled", batch, {"count": n, "seed": seed, "bounds": detail})
+
+
+def rollout_observations(
+    make_env: Callable[[], Any],
+    act: Callable[[Any], np.ndarray],
+    steps: int,
+    seed: int,
+    check: Callable[[], None] = lambda: None,
+    progress: Callable[[float], None] = lambda fraction: None,
+) -> ObservationSet:
+    """Raw observations visited by ``act`` (a batch-in, batch-out policy) over ``steps`` steps."""
+    env = make_env()
+    observations: list[Any] = []
+    returns: list[float] = []
+    episode, total = 0, 0.0
+    try:
+        obs, _ = env.reset(seed=seed)
+        for step in range(steps):
+            check()
+            observations.append(obs)
+            action = act(stack([obs]))[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            if terminated or truncated:
+                returns.append(total)
+                episode, total = episode + 1, 0.0
+                obs, _ = env.reset(seed=seed + episode)
+            if step % 50 == 0:
+                progress(step / steps)
+    finally:
+        env.close()
+    detail = {"count": len(observations), "seed": seed, "episodes_completed": len(returns)}
+    if returns:
+        detail["mean_return"] = float(np.mean(returns))
+    return ObservationSet("rollout", stack(observations), detail)

@@ -1,0 +1,71 @@
+"""What a running stage sees: the run's context and a progress reporter that can be cancelled."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import Cancelled
+from ..loading import LoadedModel
+from ..observations import ObservationSet
+from .events import StageLog, StageProgress
+from .spec import ConvertSpec
+
+
+class Progress:
+    """Reports a stage's progress and log lines, and raises :class:`Cancelled` when asked to stop."""
+
+    def __init__(self, stage: str, emit: Callable[[Any], None], cancel: threading.Event) -> None:
+        self.stage = stage
+        self._emit = emit
+        self._cancel = cancel
+        self.lines: list[str] = []
+
+    def set(self, fraction: float, message: str = "") -> None:
+        self.check()
+        self._emit(StageProgress(self.stage, max(0.0, min(1.0, fraction)), message))
+
+    def log(self, line: str) -> None:
+        self.lines.append(line)
+        self._emit(StageLog(self.stage, line))
+
+    def check(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    @property
+    def cancelled(self) -> threading.Event:
+        return self._cancel
+
+
+@dataclass
+class Artifact:
+    key: str  # the run.json key: "onnx", "tflite_fp32", ...
+    path: Path  # relative to the run folder
+    sha256: str
+    bytes: int
+    verification: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.verification is None or bool(self.verification.get("passed"))
+
+    def to_json(self) -> dict[str, Any]:
+        data = {"path": self.path.as_posix(), "sha256": self.sha256, "bytes": self.bytes}
+        if self.verification is not None:
+            data["verification"] = self.verification
+        data.update(self.details)
+        return data
+
+
+@dataclass
+class RunContext:
+    spec: ConvertSpec
+    run_dir: Path
+    loaded: LoadedModel | None = None
+    observations: list[ObservationSet] = field(default_factory=list)
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)

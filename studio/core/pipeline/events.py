@@ -1,0 +1,64 @@
+"""Plain event objects the runner yields. The CLI prints them; the GUI worker forwards them as signals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class StageStarted:
+    stage: str
+    description: str
+    outputs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class StageProgress:
+    stage: str
+    fraction: float
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class StageLog:
+    stage: str
+    line: str
+
+
+@dataclass(frozen=True)
+class StageFinished:
+    stage: str
+    seconds: float
+    summary: str
+    artifact: Any = None  # an Artifact for stages that make one
+
+
+@dataclass(frozen=True)
+class StageSkipped:
+    stage: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StageFailed:
+    stage: str
+    seconds: float
+    error: BaseException
+
+
+@dataclass(frozen=True)
+class StageCancelled:
+    stage: str
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    run_dir: Path | None
+    status: str  # "passed", "failed", "cancelled"
+    manifest: dict[str, Any]
+
+
+Event = StageStarted | StageProgress | StageLog | StageFinished | StageSkipped | StageFailed | StageCancelled | RunFinished

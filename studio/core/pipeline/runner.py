@@ -1,0 +1,118 @@
+"""Run a conversion: one generator of events, for the CLI and the GUI alike.
+
+:func:`execute` runs the stages in order and hands every event to ``emit``; :func:`run_pipeline`
+runs it in a worker thread and yields the events as they come, so a caller can draw progress while
+stages work. Setting ``cancel`` stops the run at the next check; a stage's unfinished outputs are
+never left behind (they are written atomically), and ``run.json`` records how far it got.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from typing import Any, Callable, Iterator
+
+from ..errors import Cancelled, StudioError
+from .context import Progress, RunContext
+from .events import (
+    Event,
+    RunFinished,
+    StageCancelled,
+    StageFailed,
+    StageFinished,
+    StageSkipped,
+    StageStarted,
+)
+from .run_folder import new_manifest, prepare_run_dir, write_manifest
+from .spec import ConvertSpec
+from .stages import Stage, stages_for
+
+
+def execute(
+    spec: ConvertSpec,
+    emit: Callable[[Event], None],
+    cancel: threading.Event | None = None,
+    stages: list[Stage] | None = None,
+) -> RunFinished:
+    cancel = cancel or threading.Event()
+    stages = stages if stages is not None else stages_for(spec.targets)
+    run_dir = spec.run_dir()
+    manifest = new_manifest(spec.command())
+    manifest["options"] = {
+        "targets": spec.targets,
+        "seed": spec.seed,
+        "samples": spec.samples,
+        "rollout_steps": spec.rollout_steps,
+        "thresholds": spec.thresholds.to_json(),
+    }
+    try:
+        prepare_run_dir(run_dir, spec.model, spec.force)
+    except StudioError as exc:
+        emit(StageFailed("prepare", 0.0, exc))
+        finished = RunFinished(None, "failed", manifest)
+        emit(finished)
+        return finished
+    ctx = RunContext(spec=spec, run_dir=run_dir)
+    status = "passed"
+    for stage in stages:
+        if status != "passed":
+            manifest["stages"].append({"name": stage.name, "status": "not run", "seconds": 0.0})
+            continue
+        plan = stage.plan(spec)
+        emit(StageStarted(stage.name, plan.description, plan.outputs))
+        progress = Progress(stage.name, emit, cancel)
+        start = time.perf_counter()
+        record: dict[str, Any] = {"name": stage.name}
+        try:
+            progress.check()
+            result = stage.run(ctx, progress)
+        except Cancelled:
+            status = record["status"] = "cancelled"
+            emit(StageCancelled(stage.name, time.perf_counter() - start))
+        except Exception as exc:  # noqa: BLE001 - a stage's failure is reported on its row, typed
+            status = record["status"] = "failed"
+            record["error"] = exc.line() if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
+            emit(StageFailed(stage.name, time.perf_counter() - start, exc))
+        else:
+            if result.skipped:
+                record["status"], record["reason"] = "skipped", result.skipped
+                emit(StageSkipped(stage.name, result.skipped))
+            else:
+                record["status"] = "passed"
+                record["summary"] = result.summary
+                emit(StageFinished(stage.name, time.perf_counter() - start, result.summary, result.artifact))
+        record["seconds"] = round(time.perf_counter() - start, 4)
+        manifest["stages"].append(record)
+        if stage.name == "load" and "model" in ctx.notes:
+            manifest["model"] = ctx.notes["model"]
+    manifest["artifacts"] = {key: artifact.to_json() for key, artifact in ctx.artifacts.items()}
+    if "rollout" in ctx.notes:
+        manifest["rollout"] = ctx.notes["rollout"]
+    manifest["status"] = status
+    write_manifest(run_dir, manifest)
+    finished = RunFinished(run_dir, status, manifest)
+    emit(finished)
+    return finished
+
+
+def run_pipeline(spec: ConvertSpec, cancel: threading.Event | None = None) -> Iterator[Event]:
+    """Yield the run's events as they happen. Closing the generator early cancels the run."""
+    cancel = cancel or threading.Event()
+    events: queue.Queue[Any] = queue.Queue()
+    done = object()
+
+    def work() -> None:
+        try:
+            execute(spec, events.put, cancel)
+        finally:
+            events.put(done)
+
+    worker = threading.Thread(target=work, name="sb3-studio-pipeline", daemon=True)
+    worker.start()
+    try:
+        while (event := events.get()) is not done:
+            yield event
+    finally:
+        cancel.set()
+        worker.join()

@@ -1,0 +1,64 @@
+"""What the user asked for: :class:`ConvertSpec`, and the CLI command that reproduces it."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..verification import Thresholds
+
+TARGETS = ("onnx",)
+
+
+@dataclass
+class ConvertSpec:
+    model: Path
+    targets: list[str] = field(default_factory=lambda: ["onnx"])
+    out: Path | None = None
+    env_id: str | None = None
+    vecnormalize: Path | None = None
+    trust: bool = False
+    force: bool = False
+    seed: int = 0
+    samples: int = 1000
+    rollout_steps: int = 1000
+    thresholds: Thresholds = field(default_factory=Thresholds)
+
+    def __post_init__(self) -> None:
+        self.model = Path(self.model)
+        unknown = [t for t in self.targets if t not in TARGETS]
+        if unknown:
+            raise ValueError(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
+
+    def run_dir(self) -> Path:
+        if self.out is not None:
+            return Path(self.out)
+        parent = self.model.parent
+        # RL Zoo: ALGO/ENV_1/ENV.zip -> runs/ALGO-ENV
+        zoo_algo = parent.parent.name if (parent / self.model.stem).is_dir() else ""
+        name = f"{zoo_algo}-{self.model.stem}" if zoo_algo else self.model.stem
+        return Path("runs") / name
+
+    def command(self) -> str:
+        """The ``sb3-studio convert`` command line that reproduces this run."""
+        default = ConvertSpec(self.model)
+        args = ["sb3-studio", "convert", str(self.model), "--to", ",".join(self.targets), "--out", str(self.run_dir())]
+        if self.env_id:
+            args += ["--env", self.env_id]
+        if self.vecnormalize:
+            args += ["--vecnormalize", str(self.vecnormalize)]
+        for flag, value, base in (
+            ("--seed", self.seed, default.seed),
+            ("--samples", self.samples, default.samples),
+            ("--rollout-steps", self.rollout_steps, default.rollout_steps),
+            ("--min-agreement", self.thresholds.min_agreement, default.thresholds.min_agreement),
+            ("--max-error", self.thresholds.max_abs_error, default.thresholds.max_abs_error),
+        ):
+            if value != base:
+                args += [flag, str(value)]
+        if self.trust:
+            args.append("--trust")
+        if self.force:
+            args.append("--force")
+        return shlex.join(args)
