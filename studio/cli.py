@@ -51,7 +51,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     try:
         spec = ConvertSpec(
             model=args.model,
-            targets=[t.strip() for part in args.to for t in part.split(",") if t.strip()] or ["onnx"],
+            targets=[t.strip() for part in args.to for t in part.split(",") if t.strip()] or ["all"],
             out=args.out,
             env_id=args.env,
             vecnormalize=args.vecnormalize,
@@ -60,6 +60,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
             seed=args.seed,
             samples=args.samples,
             rollout_steps=args.rollout_steps,
+            calibration_steps=args.calibration_steps,
+            episodes=args.episodes,
             thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error),
         )
     except ValueError as exc:
@@ -102,13 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _model_arguments(convert)
     convert.add_argument("--to", action="append", default=[], metavar="FORMATS",
-                         help="target formats, comma-separated (onnx)")
+                         help="formats, comma-separated: onnx, tflite-fp32, tflite-fp16, tflite-int8, "
+                              "tflite-full-int8, edgetpu, or all (the default)")
     convert.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
     convert.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     convert.add_argument("--seed", type=int, default=0, help="seed for sampling and rollouts (0)")
     convert.add_argument("--samples", type=int, default=1000, help="observations sampled from the space (1000)")
     convert.add_argument("--rollout-steps", type=int, default=1000,
                          help="steps of the original policy in its environment (1000; 0 for none)")
+    convert.add_argument("--calibration-steps", type=int, default=1000,
+                         help="int8: visited observations to calibrate on (1000)")
+    convert.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
                          help="discrete actions: least agreement in percent (100)")
     convert.add_argument("--max-error", type=float, default=1e-5,

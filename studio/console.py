@@ -46,8 +46,8 @@ class ConsoleReporter:
             self.stream.write(f"\r\033[K  {_bar(event.fraction)} {event.fraction:4.0%} {event.message}")
             self.stream.flush()
             self._line_open = True
-        elif isinstance(event, StageLog) and (self.verbose or event.line.startswith("WARNING")):
-            self._print(f"  {event.line}")
+        elif isinstance(event, StageLog) and (self.verbose or event.warning):
+            self._print(f"  {'WARNING: ' if event.warning else ''}{event.line}")
         elif isinstance(event, StageFinished):
             self._print(f"  done in {event.seconds:.2f} s: {event.summary}")
         elif isinstance(event, StageSkipped):

@@ -32,7 +32,8 @@ def test_run_folder_contents(tmp_path: Path) -> None:
         StageStarted, StageFinished, StageStarted, StageFinished, StageStarted, StageFinished,
     ]
     assert isinstance(events[-1], RunFinished) and events[-1].status == "passed"
-    assert sorted(p.name for p in out.iterdir()) == ["policy.onnx", "run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["logs", "policy.onnx", "run.json"]
+    assert (out / "logs" / "onnx.log").read_text().startswith("sampled: max")
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "passed"
     assert manifest["model"]["algorithm"] == "TQC" and manifest["model"]["environment"]["id"] == "MountainCarContinuous-v0"
@@ -123,7 +124,8 @@ def test_cancel_mid_stage_leaves_no_artifact(tmp_path: Path) -> None:
     finished = execute(ConvertSpec(model=ZOO_AGENTS["dqn"], out=out), emit=emit, cancel=cancel)
     assert finished.status == "cancelled"
     assert any(isinstance(e, StageCancelled) and e.stage == "observations" for e in events)
-    assert sorted(p.name for p in out.iterdir()) == ["run.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["logs", "run.json"]
+    assert sorted(p.name for p in (out / "logs").iterdir()) == ["load.log"]
     manifest = json.loads((out / "run.json").read_text())
     assert [s["status"] for s in manifest["stages"]] == ["passed", "cancelled", "not run"]
     assert manifest["artifacts"] == {}

@@ -16,9 +16,11 @@ class Thresholds:
 
     min_agreement: float = 100.0  # percent of observations where every discrete action part matches
     max_abs_error: float = 1e-5  # in action units, for Box actions
+    min_score: float = 0.99  # closed loop: (R - R_random) / (R_original - R_random), where measured
 
     def to_json(self) -> dict[str, float]:
-        return {"min_agreement_percent": self.min_agreement, "max_abs_error": self.max_abs_error}
+        return {"min_agreement_percent": self.min_agreement, "max_abs_error": self.max_abs_error,
+                "min_closed_loop_score": self.min_score}
 
 
 def compare_actions(original: np.ndarray, artifact: np.ndarray, discrete: bool) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any, Callable
 from ..errors import Cancelled
 from ..loading import LoadedModel
 from ..observations import ObservationSet
+from ..policy_io import PolicyIO
 from .events import StageLog, StageProgress
 from .spec import ConvertSpec
 
@@ -30,6 +31,10 @@ class Progress:
     def log(self, line: str) -> None:
         self.lines.append(line)
         self._emit(StageLog(self.stage, line))
+
+    def warn(self, line: str) -> None:
+        self.lines.append("WARNING: " + line)
+        self._emit(StageLog(self.stage, line, warning=True))
 
     def check(self) -> None:
         if self._cancel.is_set():
@@ -53,6 +58,12 @@ class Artifact:
     def passed(self) -> bool:
         return self.verification is None or bool(self.verification.get("passed"))
 
+    @classmethod
+    def from_json(cls, key: str, data: dict[str, Any]) -> "Artifact":
+        known = {"path", "sha256", "bytes", "verification"}
+        return cls(key, Path(data["path"]), data["sha256"], data["bytes"], data.get("verification"),
+                   {k: v for k, v in data.items() if k not in known})
+
     def to_json(self) -> dict[str, Any]:
         data = {"path": self.path.as_posix(), "sha256": self.sha256, "bytes": self.bytes}
         if self.verification is not None:
@@ -67,5 +78,7 @@ class RunContext:
     run_dir: Path
     loaded: LoadedModel | None = None
     observations: list[ObservationSet] = field(default_factory=list)
+    calibration: ObservationSet | None = None
+    io: PolicyIO | None = None
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)

@@ -25,6 +25,7 @@ class StageProgress:
 class StageLog:
     stage: str
     line: str
+    warning: bool = False  # something the user must know (shown even when not verbose)
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,13 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from ..atomic import atomic_write_text
 from ..errors import Cancelled, StudioError
-from .context import Progress, RunContext
+from ..policy_io import PolicyIO
+from .context import Artifact, Progress, RunContext
 from .events import (
     Event,
     RunFinished,
@@ -24,7 +27,8 @@ from .events import (
     StageSkipped,
     StageStarted,
 )
-from .run_folder import new_manifest, prepare_run_dir, write_manifest
+from .cache import fingerprint, restore
+from .run_folder import new_manifest, prepare_run_dir, read_manifest, write_manifest
 from .spec import ConvertSpec
 from .stages import Stage, stages_for
 
@@ -53,6 +57,7 @@ def execute(
         finished = RunFinished(None, "failed", manifest)
         emit(finished)
         return finished
+    previous = read_manifest(run_dir)
     ctx = RunContext(spec=spec, run_dir=run_dir)
     status = "passed"
     for stage in stages:
@@ -64,6 +69,17 @@ def execute(
         progress = Progress(stage.name, emit, cancel)
         start = time.perf_counter()
         record: dict[str, Any] = {"name": stage.name}
+        before = set(ctx.artifacts)
+        if getattr(stage, "cacheable", False):
+            record["fingerprint"] = fingerprint(stage.name, ctx)
+            restored = restore(stage.name, record["fingerprint"], previous, ctx)
+            if restored is not None:
+                _restore(ctx, restored)
+                record.update(status="cached", seconds=0.0, artifacts=[a.key for a in restored])
+                record["summary"] = next((s.get("summary") for s in previous["stages"] if s["name"] == stage.name), "")
+                manifest["stages"].append(record)
+                emit(StageSkipped(stage.name, "unchanged since the last run in this folder"))
+                continue
         try:
             progress.check()
             result = stage.run(ctx, progress)
@@ -83,6 +99,10 @@ def execute(
                 record["summary"] = result.summary
                 emit(StageFinished(stage.name, time.perf_counter() - start, result.summary, result.artifact))
         record["seconds"] = round(time.perf_counter() - start, 4)
+        # What the stage made, and what it changed (a verification stage adds its report to an artifact).
+        record["artifacts"] = sorted((set(ctx.artifacts) - before) | set(getattr(stage, "touches", ())))
+        if progress.lines:
+            _write_log(run_dir, stage.name, progress.lines)
         manifest["stages"].append(record)
         if stage.name == "load" and "model" in ctx.notes:
             manifest["model"] = ctx.notes["model"]
@@ -94,6 +114,17 @@ def execute(
     finished = RunFinished(run_dir, status, manifest)
     emit(finished)
     return finished
+
+
+def _restore(ctx: RunContext, artifacts: list[Artifact]) -> None:
+    for artifact in artifacts:
+        ctx.artifacts[artifact.key] = artifact
+        if artifact.key == "onnx":
+            ctx.io = PolicyIO.from_json(artifact.details["io"])
+
+
+def _write_log(run_dir: Path, stage: str, lines: list[str]) -> None:
+    atomic_write_text(run_dir / "logs" / f"{stage}.log", "\n".join(lines) + "\n")
 
 
 def run_pipeline(spec: ConvertSpec, cancel: threading.Event | None = None) -> Iterator[Event]:

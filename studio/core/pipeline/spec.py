@@ -8,7 +8,9 @@ from pathlib import Path
 
 from ..verification import Thresholds
 
-TARGETS = ("onnx",)
+TARGETS = ("onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "tflite-full-int8", "edgetpu")
+# "all": what a Coral user wants (full int8 in and out is optional: ask for it by name).
+ALL = ["onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "edgetpu"]
 
 
 @dataclass
@@ -23,10 +25,17 @@ class ConvertSpec:
     seed: int = 0
     samples: int = 1000
     rollout_steps: int = 1000
+    calibration_steps: int = 1000
+    episodes: int = 10  # closed-loop episodes per artifact
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
         self.model = Path(self.model)
+        self.targets = list(self.targets)
+        if "all" in self.targets:
+            self.targets = [*ALL, *(t for t in self.targets if t not in ALL and t != "all")]
+        if any(t != "onnx" for t in self.targets) and "onnx" not in self.targets:
+            self.targets.insert(0, "onnx")  # every later format is made from the verified ONNX graph
         unknown = [t for t in self.targets if t not in TARGETS]
         if unknown:
             raise ValueError(f"unknown target(s) {', '.join(unknown)}; choose from {', '.join(TARGETS)}")
@@ -52,6 +61,8 @@ class ConvertSpec:
             ("--seed", self.seed, default.seed),
             ("--samples", self.samples, default.samples),
             ("--rollout-steps", self.rollout_steps, default.rollout_steps),
+            ("--calibration-steps", self.calibration_steps, default.calibration_steps),
+            ("--episodes", self.episodes, default.episodes),
             ("--min-agreement", self.thresholds.min_agreement, default.thresholds.min_agreement),
             ("--max-error", self.thresholds.max_abs_error, default.thresholds.max_abs_error),
         ):

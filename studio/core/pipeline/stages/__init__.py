@@ -4,6 +4,8 @@ from .base import Stage, StagePlan, StageResult
 from .load import LoadStage
 from .observations import ObservationsStage
 from .onnx import OnnxStage
+from .tflite import TFLiteConvertStage, wanted
+from .verify_tflite import VerifyTFLiteStage
 
 __all__ = ["LoadStage", "ObservationsStage", "OnnxStage", "Stage", "StagePlan", "StageResult", "stages_for"]
 
@@ -13,4 +15,8 @@ def stages_for(targets: list[str]) -> list[Stage]:
     stages: list[Stage] = [LoadStage(), ObservationsStage()]
     if "onnx" in targets:
         stages.append(OnnxStage())
+    tflite = wanted(targets)
+    if tflite:
+        stages.append(TFLiteConvertStage())
+        stages += [VerifyTFLiteStage(key) for key in tflite]
     return stages

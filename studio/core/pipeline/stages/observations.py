@@ -36,7 +36,7 @@ class ObservationsStage:
         except EnvironmentUnavailableError as exc:
             reason = f"no rollout observations: {exc.problem}" + (f" ({exc.hint})" if exc.hint else "")
             ctx.notes["rollout"] = reason
-            progress.log("WARNING: " + reason + "; verifying on sampled observations only")
+            progress.warn(reason + "; verifying on sampled observations only")
             return StageResult(f"{len(sampled)} sampled; {reason}")
         rollout = rollout_observations(
             lambda: make_env(loaded.env_id),

@@ -18,6 +18,7 @@ ONNX_FILE = "policy.onnx"
 
 
 class OnnxStage:
+    cacheable = True
     name = "onnx"
 
     def plan(self, spec: ConvertSpec) -> StagePlan:
@@ -28,6 +29,7 @@ class OnnxStage:
         assert loaded is not None
         progress.set(0.05, "exporting")
         data, io = export_onnx_bytes(loaded)
+        ctx.io = io
         progress.set(0.4, "verifying in ONNX Runtime")
         runtime = OnnxRuntime(data, io)
         report = verify(loaded.predict, runtime.predict, ctx.observations, io.discrete, ctx.spec.thresholds)

@@ -1,0 +1,140 @@
+"""Stage: ONNX to SavedModel and TFLite (float32, float16, int8) through onnx2tf in a child process.
+
+int8 is calibrated on observations the original policy visits (rollouts seeded apart from the
+verification rollouts). When the environment cannot be made here it falls back to samples from the
+observation space, and says so loudly in the log and in ``run.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+from ...envs import make_env
+from ...errors import EnvironmentUnavailableError, StageError
+from ...observations import rollout_observations, sample_observations
+from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
+from ..context import Artifact, Progress, RunContext
+from ..spec import ConvertSpec
+from .base import StagePlan, StageResult
+
+FILES = {
+    "tflite_fp32": "policy_float32.tflite",
+    "tflite_fp16": "policy_float16.tflite",
+    "tflite_int8": "policy_int8.tflite",
+    "tflite_full_int8": "policy_full_int8.tflite",
+}
+SAVED_MODEL = "saved_model"
+WORKDIR = ".work-tflite"
+LOG = "logs/onnx2tf.log"
+CALIBRATION_SEED_OFFSET = 10_000
+
+
+def wanted(targets: list[str]) -> list[str]:
+    keys = [t.replace("-", "_") for t in targets]
+    return [k for k in FILES if k in keys or (k == "tflite_int8" and "edgetpu" in keys)]
+
+
+def _move_dir(source: Path, target: Path) -> None:
+    """Replace ``target`` by ``source`` with renames only: never a half-copied folder."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(source, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class TFLiteConvertStage:
+    cacheable = True
+    name = "tflite"
+
+    def plan(self, spec: ConvertSpec) -> StagePlan:
+        keys = wanted(spec.targets)
+        int8 = any("int8" in k for k in keys)
+        how = f", int8 calibrated on {spec.calibration_steps} visited observations" if int8 else ""
+        return StagePlan(f"onnx2tf in a child process: SavedModel and TFLite{how}", [SAVED_MODEL, *(FILES[k] for k in keys)])
+
+    def _calibration(self, ctx: RunContext, progress: Progress) -> dict:
+        loaded, spec = ctx.loaded, ctx.spec
+        assert loaded is not None
+        seed = spec.seed + CALIBRATION_SEED_OFFSET
+        try:
+            make_env(loaded.env_id).close()
+        except EnvironmentUnavailableError as exc:
+            reason = f"calibrated on {spec.calibration_steps} SAMPLED observations, not visited ones: {exc.problem}"
+            progress.warn(reason)
+            ctx.notes["calibration_warning"] = reason
+            observations = sample_observations(loaded.observation_space, spec.calibration_steps, seed, loaded.normalization)
+        else:
+            observations = rollout_observations(
+                lambda: make_env(loaded.env_id), loaded.predict, spec.calibration_steps, seed, check=progress.check,
+                progress=lambda f: progress.set(0.1 * f, "rolling out the original for calibration"),
+            )
+        ctx.notes["calibration"] = {"source": observations.source, **observations.detail}
+        ctx.calibration = observations
+        batch = observations.batch
+        return batch if isinstance(batch, dict) else {"observation": batch}
+
+    def run(self, ctx: RunContext, progress: Progress) -> StageResult:
+        onnx = ctx.artifacts.get("onnx")
+        if onnx is None:
+            raise StageError(ctx.run_dir, "the TFLite stage needs the ONNX artifact")
+        keys = wanted(ctx.spec.targets)
+        int8 = any("int8" in k for k in keys)
+        io = ctx.io
+        workdir = ctx.run_dir / WORKDIR
+        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            plan = prepare((ctx.run_dir / onnx.path).resolve(), workdir.resolve(), io, int8)
+            calibration = self._calibration(ctx, progress) if int8 else {}
+            write_inputs(plan, io, calibration)
+            (ctx.run_dir / LOG).parent.mkdir(exist_ok=True)
+            progress.set(0.12, "onnx2tf running")
+            lines = 0
+
+            def log(line: str) -> None:
+                nonlocal lines
+                lines += 1
+                progress.log(line)
+                progress.set(min(0.95, 0.12 + lines / 400), "onnx2tf running")
+
+            Onnx2TfJob(plan).run(log, progress.check, ctx.run_dir / LOG)
+            for key in keys:
+                os.replace(plan.outputs[key], ctx.run_dir / FILES[key])
+                ctx.artifacts[key] = _artifact(ctx.run_dir, key)
+            _move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        ctx.artifacts["saved_model"] = Artifact("saved_model", Path(SAVED_MODEL), _tree_sha(ctx.run_dir / SAVED_MODEL),
+                                                _tree_bytes(ctx.run_dir / SAVED_MODEL))
+        sizes = ", ".join(f"{FILES[k]} {ctx.artifacts[k].bytes / 1024:.0f} KiB" for k in keys)
+        return StageResult(sizes)
+
+
+def _gather_saved_model(out: Path, folder: Path) -> Path:
+    """onnx2tf writes the SavedModel's files beside the .tflite files; collect them in one folder."""
+    folder.mkdir()
+    for name in ("saved_model.pb", "fingerprint.pb", "variables", "assets"):
+        if (out / name).exists():
+            os.replace(out / name, folder / name)
+    return folder
+
+
+def _artifact(run_dir: Path, key: str) -> Artifact:
+    data = (run_dir / FILES[key]).read_bytes()
+    return Artifact(key, Path(FILES[key]), hashlib.sha256(data).hexdigest(), len(data))
+
+
+def _tree_sha(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _tree_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

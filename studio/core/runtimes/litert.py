@@ -1,0 +1,91 @@
+"""LiteRT (TFLite) on the CPU, and the Edge TPU through LiteRT's delegate.
+
+A TFLite policy has a static batch of one, so a batch is run one observation at a time. Models with
+integer inputs or outputs (full int8) are quantised and dequantised here with their own parameters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..policy_io import PolicyIO
+from .base import RuntimeUnavailable
+
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+EDGETPU_HINT = (
+    "install the Edge TPU runtime (libedgetpu1-std from Coral's apt repository, "
+    "see https://coral.ai/docs/accelerator/get-started/) and plug in a Coral device"
+)
+
+
+def _interpreter_class() -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        raise RuntimeUnavailable("litert", "ai-edge-litert is not installed", "pip install ai-edge-litert") from None
+    return Interpreter
+
+
+def load_edgetpu_delegate() -> Any:
+    """The Edge TPU delegate, or :class:`RuntimeUnavailable` saying why it cannot be loaded here."""
+    try:
+        from ai_edge_litert.interpreter import load_delegate
+    except ImportError:
+        raise RuntimeUnavailable("edgetpu", "ai-edge-litert is not installed", "pip install ai-edge-litert") from None
+    try:
+        return load_delegate(EDGETPU_LIBRARY)
+    except (OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RuntimeUnavailable("edgetpu", f"cannot load {EDGETPU_LIBRARY}: {reason}", EDGETPU_HINT) from None
+
+
+class LiteRTRuntime:
+    def __init__(self, path: Path, io: PolicyIO, threads: int = 1, name: str = "litert", edgetpu: bool = False) -> None:
+        interpreter_class = _interpreter_class()
+        delegates = [load_edgetpu_delegate()] if edgetpu else None
+        self.name = name
+        self.io = io
+        self.interpreter = interpreter_class(
+            model_path=str(path), num_threads=threads, experimental_delegates=delegates
+        )
+        self.interpreter.allocate_tensors()
+        details = self.interpreter.get_input_details()
+        by_name = {d["name"]: d for d in details}
+        self._inputs = []
+        for position, spec in enumerate(io.inputs):
+            detail = by_name.get(f"serving_default_{spec.name}:0") or details[position]
+            self._inputs.append((spec.name, detail["index"], detail["dtype"], detail["quantization"]))
+        out = self.interpreter.get_output_details()[0]
+        self._output = (out["index"], out["dtype"], out["quantization"])
+
+    def _set(self, index: int, dtype: Any, quantization: tuple[float, int], value: np.ndarray) -> None:
+        scale, zero = quantization
+        if np.issubdtype(dtype, np.integer) and scale:
+            info = np.iinfo(dtype)
+            value = np.clip(np.round(value / scale + zero), info.min, info.max)
+        self.interpreter.set_tensor(index, np.asarray(value, dtype=dtype)[None])
+
+    def _get(self) -> np.ndarray:
+        index, dtype, (scale, zero) = self._output
+        value = self.interpreter.get_tensor(index)[0]
+        if np.issubdtype(dtype, np.integer) and scale:
+            value = (value.astype(np.float32) - zero) * scale
+        return value
+
+    def predict_one(self, feeds: dict[str, np.ndarray], row: int) -> np.ndarray:
+        for name, index, dtype, quantization in self._inputs:
+            self._set(index, dtype, quantization, feeds[name][row])
+        self.interpreter.invoke()
+        return self._get()
+
+    def predict(self, observation: Any) -> np.ndarray:
+        feeds = self.io.feeds(observation)
+        rows = len(next(iter(feeds.values())))
+        # The graph takes NCHW images; the TFLite model (made by onnx2tf) takes them NHWC.
+        for spec in self.io.inputs:
+            if spec.channels_first:
+                feeds[spec.name] = np.transpose(feeds[spec.name], (0, 2, 3, 1))
+        return self.io.action_from(np.stack([self.predict_one(feeds, row) for row in range(rows)]))

@@ -1,0 +1,182 @@
+"""One onnx2tf run in a child process, offline, in its own work folder.
+
+:func:`prepare` is pure: it builds the exact command and says what the run reads and writes (tested
+apart from TensorFlow). :meth:`Onnx2TfJob.run` starts the child, streams its log, and ends it at once
+on cancel. The studio's own process never imports TensorFlow.
+
+onnx2tf downloads a sample-image file for models whose inputs are all 4-D with 3 channels, even when
+calibration data is given, and crashes offline. It first looks in its working directory, so the job
+puts such a file there (made from the calibration observations) and points any web request at a
+closed local port, so that a download attempt fails at once instead of reaching out.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, TextIO
+
+import numpy as np
+
+from ..errors import Cancelled, StageError
+from ..policy_io import PolicyIO
+
+SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
+# onnx2tf's outputs for a model named "policy", by the studio's artifact key.
+OUTPUTS = {
+    "tflite_fp32": "policy_float32.tflite",
+    "tflite_fp16": "policy_float16.tflite",
+    "tflite_int8": "policy_integer_quant.tflite",
+    "tflite_full_int8": "policy_full_integer_quant.tflite",
+}
+_OFFLINE = {
+    "HTTP_PROXY": "http://127.0.0.1:9",
+    "HTTPS_PROXY": "http://127.0.0.1:9",
+    "http_proxy": "http://127.0.0.1:9",
+    "https_proxy": "http://127.0.0.1:9",
+    "NO_PROXY": "",
+    "no_proxy": "",
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+    "CUDA_VISIBLE_DEVICES": "",
+}
+
+
+@dataclass
+class Onnx2TfPlan:
+    command: list[str]
+    workdir: Path
+    calibration: dict[str, Path]  # input name -> .npy the job writes before it starts
+    outputs: dict[str, Path]  # artifact key -> file onnx2tf writes
+    saved_model: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+
+def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarray:
+    """Calibration data as TensorFlow sees the input: images channels last (NHWC)."""
+    spec = next(s for s in io.inputs if s.name == name)
+    data = np.asarray(batch, dtype=np.float32)
+    if spec.channels_first:
+        return np.transpose(data, (0, 2, 3, 1)) if data.shape[1:] == tuple(spec.shape) else data
+    return data.reshape((-1, *spec.shape))
+
+
+def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, python: str = sys.executable) -> Onnx2TfPlan:
+    """The exact onnx2tf command for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
+    out = workdir / "out"
+    command = [python, "-m", "onnx2tf", "-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
+    calibration: dict[str, Path] = {}
+    if int8:
+        command += ["-oiqt", "-qt", "per-channel"]
+        for spec in io.inputs:
+            calibration[spec.name] = workdir / f"calibration_{spec.name}.npy"
+        command.append("-cind")
+        for name, path in calibration.items():
+            command += [name, str(path), "[0.0]", "[1.0]"]
+    outputs = {key: out / name for key, name in OUTPUTS.items() if int8 or key in ("tflite_fp32", "tflite_fp16")}
+    return Onnx2TfPlan(command, workdir, calibration, outputs, out, env=dict(_OFFLINE))
+
+
+def write_inputs(plan: Onnx2TfPlan, io: PolicyIO, calibration: dict[str, np.ndarray]) -> None:
+    """Write the calibration arrays and, for image models, the sample file onnx2tf would download."""
+    plan.workdir.mkdir(parents=True, exist_ok=True)
+    for name, path in plan.calibration.items():
+        np.save(path, _calibration_layout(io, calibration[name], name))
+    images = [np.load(path) for path in plan.calibration.values() if np.load(path).ndim == 4]
+    if any(spec.channels_first for spec in io.inputs):
+        source = images[0] if images else np.zeros((20, 128, 128, 3), np.float32)
+        np.save(plan.workdir / SAMPLE_FILE, _sample_images(source))
+
+
+def _sample_images(nhwc: np.ndarray) -> np.ndarray:
+    """Twenty 128x128 RGB frames in [0, 1] from the calibration images (nearest-neighbour resize)."""
+    frames = nhwc[np.linspace(0, len(nhwc) - 1, 20).astype(int)]
+    rows = np.linspace(0, frames.shape[1] - 1, 128).astype(int)
+    cols = np.linspace(0, frames.shape[2] - 1, 128).astype(int)
+    frames = frames[:, rows][:, :, cols]
+    channels = frames.shape[-1]
+    frames = frames[..., :3] if channels >= 3 else np.repeat(frames[..., :1], 3, axis=-1)
+    scale = 255.0 if frames.max() > 1.0 else 1.0
+    return (frames / scale).astype(np.float32)
+
+
+class Onnx2TfJob:
+    def __init__(self, plan: Onnx2TfPlan) -> None:
+        self.plan = plan
+
+    def run(self, log: Callable[[str], None], check: Callable[[], None], log_file: Path) -> None:
+        """Run the child to the end; raises :class:`Cancelled` (child ended) or :class:`StageError`."""
+        env = dict(os.environ, **self.plan.env)
+        with log_file.open("w") as sink:
+            sink.write("$ " + " ".join(self.plan.command) + "\n")
+            sink.flush()
+            child = subprocess.Popen(
+                self.plan.command,
+                cwd=self.plan.workdir,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                start_new_session=True,  # its own process group: cancel ends TensorFlow's threads too
+            )
+            try:
+                self._pump(child, sink, log, check)
+            except BaseException:
+                _end(child)
+                raise
+        if child.returncode != 0:
+            tail = [line for line in log_file.read_text().splitlines() if line.strip()][-3:]
+            raise StageError(log_file, f"onnx2tf failed (exit {child.returncode}): " + " | ".join(tail))
+        missing = [str(p.name) for p in self.plan.outputs.values() if not p.is_file()]
+        if missing:
+            raise StageError(log_file, "onnx2tf did not write " + ", ".join(missing))
+
+    @staticmethod
+    def _pump(child: subprocess.Popen, sink: TextIO, log: Callable[[str], None], check: Callable[[], None]) -> None:
+        """Copy the child's output to the log file and ``log`` while checking for cancel every 50 ms."""
+        assert child.stdout is not None
+        lines: queue.Queue[str | None] = queue.Queue()
+
+        def read() -> None:
+            for line in child.stdout:  # type: ignore[union-attr]
+                lines.put(line)
+            lines.put(None)
+
+        threading.Thread(target=read, daemon=True).start()
+        while True:
+            check()
+            try:
+                line = lines.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if line is None:
+                break
+            sink.write(line)
+            if line.strip():
+                log(_plain(line))
+        child.wait()
+
+
+def _plain(line: str) -> str:
+    """Without terminal colour codes."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip()
+
+
+def _end(child: subprocess.Popen) -> None:
+    if child.poll() is None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    child.wait()
+
+
+__all__ = ["Cancelled", "Onnx2TfJob", "Onnx2TfPlan", "OUTPUTS", "prepare", "write_inputs"]
