@@ -62,6 +62,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             rollout_steps=args.rollout_steps,
             calibration_steps=args.calibration_steps,
             episodes=args.episodes,
+            edgetpu_compiler=args.edgetpu_compiler,
             thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error),
         )
     except ValueError as exc:
@@ -115,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--calibration-steps", type=int, default=1000,
                          help="int8: visited observations to calibrate on (1000)")
     convert.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
+    convert.add_argument("--edgetpu-compiler", metavar="PATH",
+                         help="the Edge TPU compiler (default: $SB3_STUDIO_EDGETPU_COMPILER, then PATH)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
                          help="discrete actions: least agreement in percent (100)")
     convert.add_argument("--max-error", type=float, default=1e-5,

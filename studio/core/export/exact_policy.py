@@ -13,10 +13,19 @@ from typing import Any
 import numpy as np
 import torch
 from gymnasium import spaces
+from stable_baselines3.common.distributions import (
+    BernoulliDistribution,
+    CategoricalDistribution,
+    MultiCategoricalDistribution,
+)
+from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
 from ..loading import LoadedModel
 from ..policy_io import PolicyIO, policy_io_for
+
+
+_LOGIT_DISTRIBUTIONS = (CategoricalDistribution, MultiCategoricalDistribution, BernoulliDistribution)
 
 
 def _finite(values: np.ndarray) -> bool:
@@ -61,13 +70,34 @@ class ExactPolicy(nn.Module):
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         named = {key: self._normalize(key, value) for key, value in zip(self.keys, inputs)}
         obs: Any = named if self.io.dict_observation else named["observation"]
-        actions = self.policy._predict(obs, deterministic=True)
+        actions = self._decide(obs)
         actions = actions.reshape((-1, *self.action_shape))
         if self.squash:
             actions = self.low + 0.5 * (actions + 1.0) * (self.high - self.low)
         elif self.clip:
             actions = torch.clamp(actions, self.low, self.high)
         return actions.to(torch.float32 if self.io.action.dtype == "float32" else torch.int64)
+
+    def _decide(self, obs: Any) -> torch.Tensor:
+        """The policy's deterministic action before bounds.
+
+        Actor-critic policies over discrete actions decide from their logits directly (argmax, per-part
+        argmax, sign): the same decision as SB3's argmax of softmax probabilities, without the
+        log-sum-exp normalisation that int8 quantises badly and the Edge TPU cannot map.
+        Everything else is SB3's own ``_predict``.
+        """
+        policy = self.policy
+        dist = getattr(policy, "action_dist", None)
+        if not isinstance(policy, ActorCriticPolicy) or not isinstance(dist, _LOGIT_DISTRIBUTIONS):
+            return policy._predict(obs, deterministic=True)
+        features = policy.extract_features(obs, policy.pi_features_extractor)
+        logits = policy.action_net(policy.mlp_extractor.forward_actor(features))
+        if isinstance(dist, CategoricalDistribution):
+            return torch.argmax(logits, dim=1)
+        if isinstance(dist, MultiCategoricalDistribution):
+            parts = torch.split(logits, list(dist.action_dims), dim=1)
+            return torch.stack([torch.argmax(part, dim=1) for part in parts], dim=1)
+        return (logits > 0).to(torch.float32)  # Bernoulli: round(sigmoid(x)) is 1 exactly when x > 0
 
     def example_inputs(self, batch: int = 2) -> tuple[torch.Tensor, ...]:
         return tuple(torch.zeros((batch, *spec.shape), dtype=torch.float32) for spec in self.io.inputs)

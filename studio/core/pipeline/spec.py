@@ -27,6 +27,7 @@ class ConvertSpec:
     rollout_steps: int = 1000
     calibration_steps: int = 1000
     episodes: int = 10  # closed-loop episodes per artifact
+    edgetpu_compiler: Path | None = None  # default: $SB3_STUDIO_EDGETPU_COMPILER or PATH
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:

@@ -1,13 +1,14 @@
 """Pipeline stages: each a small class with a pure ``plan`` and a ``run`` that returns its result."""
 
 from .base import Stage, StagePlan, StageResult
+from .edgetpu import EdgeTPUCompileStage, EdgeTPUReadinessStage
 from .load import LoadStage
 from .observations import ObservationsStage
 from .onnx import OnnxStage
 from .tflite import TFLiteConvertStage, wanted
 from .verify_tflite import VerifyTFLiteStage
 
-__all__ = ["LoadStage", "ObservationsStage", "OnnxStage", "Stage", "StagePlan", "StageResult", "stages_for"]
+__all__ = ["EdgeTPUCompileStage", "EdgeTPUReadinessStage", "LoadStage", "ObservationsStage", "OnnxStage", "Stage", "StagePlan", "StageResult", "stages_for"]
 
 
 def stages_for(targets: list[str]) -> list[Stage]:
@@ -19,4 +20,8 @@ def stages_for(targets: list[str]) -> list[Stage]:
     if tflite:
         stages.append(TFLiteConvertStage())
         stages += [VerifyTFLiteStage(key) for key in tflite]
+    if "tflite_int8" in tflite:
+        stages.append(EdgeTPUReadinessStage())
+    if "edgetpu" in targets:
+        stages.append(EdgeTPUCompileStage())
     return stages
