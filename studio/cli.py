@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import traceback
 from typing import Any, Callable
@@ -76,6 +77,26 @@ def cmd_convert(args: argparse.Namespace) -> int:
     return 0 if status == "passed" else 1
 
 
+def cmd_convert_many(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .core.batch import convert_many
+
+    folder, out = Path(args.folder), Path(args.out)
+    if not folder.is_dir():
+        print(f"error: {folder}: not a folder", file=sys.stderr)
+        return EXIT_ERROR
+    passthrough = ["--to", ",".join(args.to) if args.to else "all", "--episodes", str(args.episodes)]
+
+    def show(item: Any) -> None:
+        extra = f" ({item.message})" if item.message else ""
+        print(f"{item.status:>8}  {item.seconds:6.1f} s  {item.model}{extra}", file=sys.stderr, flush=True)
+
+    items = convert_many(folder, out, args.jobs, passthrough, on_update=show)
+    print(f"\n{len(items)} models; summary in {out}/summary.csv, summary.json and report.html", file=sys.stderr)
+    return 0 if all(item.status in ("passed", "resumed") for item in items) else 1
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .ui.app import run
 
@@ -125,6 +146,16 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-v", "--verbose", action="store_true", help="print every log line")
     convert.set_defaults(func=cmd_convert)
 
+    many = sub.add_parser("convert-many", help="convert every model below a folder, in parallel",
+                          description="Convert every SB3 model below FOLDER (an RL Zoo tree works), resuming "
+                                      "where a previous batch stopped, and write a summary table.")
+    many.add_argument("folder")
+    many.add_argument("--jobs", type=int, default=2, help="models converted at once (2)")
+    many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
+    many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
+    many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
+    many.set_defaults(func=cmd_convert_many)
+
     gui = sub.add_parser("gui", help="open the studio window (the default)")
     gui.add_argument("paths", nargs="*", help="models to open")
     gui.set_defaults(func=cmd_gui)
@@ -157,5 +188,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERNAL
 
 
+def run() -> None:
+    """The console entry point: like ``sys.exit(main())``, without tearing down torch and friends.
+
+    Unloading the heavy libraries at exit takes most of a second and does nothing useful: every output
+    has been written and closed by then, so flush what is buffered and leave at once.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

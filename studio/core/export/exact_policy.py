@@ -8,7 +8,8 @@ the action bounds (squashed policies) or the clip to them (the others).
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -26,6 +27,42 @@ from ..policy_io import PolicyIO, policy_io_for
 
 
 _LOGIT_DISTRIBUTIONS = (CategoricalDistribution, MultiCategoricalDistribution, BernoulliDistribution)
+
+
+def export_friendly_preprocess(obs: Any, observation_space: spaces.Space, normalize_images: bool = True) -> Any:
+    """SB3's ``preprocess_obs`` with one-hot encoding written as comparisons.
+
+    ``F.one_hot`` becomes an ONNX OneHot, which TFLite can only run with TensorFlow's select ops;
+    ``obs == arange(n)`` is the same 0/1 vector from builtin ops (EQUAL, CAST).
+    """
+    from stable_baselines3.common.preprocessing import preprocess_obs
+
+    if isinstance(observation_space, spaces.Dict):
+        return {k: export_friendly_preprocess(v, observation_space[k], normalize_images) for k, v in obs.items()}
+    if isinstance(observation_space, spaces.Discrete):
+        return _one_hot(obs.reshape(-1), int(observation_space.n))
+    if isinstance(observation_space, spaces.MultiDiscrete):
+        columns = obs.reshape(obs.shape[0], -1)
+        return torch.cat([_one_hot(columns[:, i], int(n)) for i, n in enumerate(observation_space.nvec.ravel())], dim=1)
+    return preprocess_obs(obs, observation_space, normalize_images=normalize_images)
+
+
+def _one_hot(values: torch.Tensor, n: int) -> torch.Tensor:
+    classes = torch.arange(n, dtype=torch.float32)
+    return (values.to(torch.float32).unsqueeze(-1) == classes).to(torch.float32)
+
+
+@contextlib.contextmanager
+def friendly_preprocessing() -> Iterator[None]:
+    """While exporting, SB3's policies preprocess with :func:`export_friendly_preprocess`."""
+    import stable_baselines3.common.policies as sb3_policies
+
+    original = sb3_policies.preprocess_obs
+    sb3_policies.preprocess_obs = export_friendly_preprocess
+    try:
+        yield
+    finally:
+        sb3_policies.preprocess_obs = original
 
 
 def _finite(values: np.ndarray) -> bool:
@@ -95,7 +132,9 @@ class ExactPolicy(nn.Module):
         if isinstance(dist, CategoricalDistribution):
             return torch.argmax(logits, dim=1)
         if isinstance(dist, MultiCategoricalDistribution):
-            parts = torch.split(logits, list(dist.action_dims), dim=1)
+            # Slices, not torch.split: a Split with unequal parts needs TensorFlow's select ops in TFLite.
+            bounds = np.cumsum([0, *dist.action_dims]).tolist()
+            parts = [logits[:, start:end] for start, end in zip(bounds[:-1], bounds[1:])]
             return torch.stack([torch.argmax(part, dim=1) for part in parts], dim=1)
         return (logits > 0).to(torch.float32)  # Bernoulli: round(sigmoid(x)) is 1 exactly when x > 0
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..errors import ExportError
 from ..loading import LoadedModel
 from ..policy_io import ONNX_METADATA_KEY, PolicyIO
-from .exact_policy import ExactPolicy
+from .exact_policy import ExactPolicy, friendly_preprocessing
 
 DEFAULT_OPSET = 17
 
@@ -23,7 +23,7 @@ def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[
     names = [spec.name for spec in module.io.inputs]
     buffer = io.BytesIO()
     try:
-        with warnings.catch_warnings(), torch.no_grad():
+        with warnings.catch_warnings(), torch.no_grad(), friendly_preprocessing():
             warnings.simplefilter("ignore")  # TracerWarnings about Python bools in torch.distributions
             torch.onnx.export(
                 module,

@@ -80,5 +80,6 @@ class RunContext:
     observations: list[ObservationSet] = field(default_factory=list)
     calibration: ObservationSet | None = None
     io: PolicyIO | None = None
+    converter: Any = None  # an onnx2tf child started when the run began (TensorFlow loads meanwhile)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)

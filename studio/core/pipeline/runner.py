@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from ..atomic import atomic_write_text
-from ..errors import Cancelled, StudioError
+from ..errors import Cancelled, StudioError, VerificationFailed
 from ..policy_io import PolicyIO
 from .context import Artifact, Progress, RunContext
 from .events import (
@@ -27,6 +27,7 @@ from .events import (
     StageSkipped,
     StageStarted,
 )
+from ..tflite.onnx2tf_job import Onnx2TfJob
 from .cache import fingerprint, restore
 from .run_folder import new_manifest, prepare_run_dir, read_manifest, write_manifest
 from .spec import ConvertSpec
@@ -59,9 +60,37 @@ def execute(
         return finished
     previous = read_manifest(run_dir)
     ctx = RunContext(spec=spec, run_dir=run_dir)
+    if any(stage.name == "tflite" for stage in stages) and not _passed_before("tflite", previous):
+        ctx.converter = Onnx2TfJob().start()
+    try:
+        status = _run_stages(stages, ctx, manifest, previous, emit, cancel)
+    finally:
+        if ctx.converter is not None:
+            ctx.converter.close()
+    manifest["artifacts"] = {key: artifact.to_json() for key, artifact in ctx.artifacts.items()}
+    for note in ("rollout", "calibration", "calibration_warning", "closed_loop", "edgetpu"):
+        if ctx.notes.get(note) is not None:
+            manifest[note] = ctx.notes[note]
+    manifest["status"] = status
+    write_manifest(run_dir, manifest)
+    finished = RunFinished(run_dir, status, manifest)
+    emit(finished)
+    return finished
+
+
+def _run_stages(
+    stages: list[Stage],
+    ctx: RunContext,
+    manifest: dict[str, Any],
+    previous: dict[str, Any] | None,
+    emit: Callable[[Event], None],
+    cancel: threading.Event,
+) -> str:
+    spec, run_dir = ctx.spec, ctx.run_dir
     status = "passed"
+    blocked = False  # a stage that could not make its output stops the ones after it
     for stage in stages:
-        if status != "passed":
+        if blocked:
             manifest["stages"].append({"name": stage.name, "status": "not run", "seconds": 0.0})
             continue
         plan = stage.plan(spec)
@@ -85,9 +114,12 @@ def execute(
             result = stage.run(ctx, progress)
         except Cancelled:
             status = record["status"] = "cancelled"
+            blocked = True
             emit(StageCancelled(stage.name, time.perf_counter() - start))
         except Exception as exc:  # noqa: BLE001 - a stage's failure is reported on its row, typed
             status = record["status"] = "failed"
+            # An artifact that acts differently is reported, and the other artifacts are still checked.
+            blocked = getattr(stage, "blocking", True) and not isinstance(exc, VerificationFailed)
             record["error"] = exc.line() if isinstance(exc, StudioError) else f"{type(exc).__name__}: {exc}"
             emit(StageFailed(stage.name, time.perf_counter() - start, exc))
         else:
@@ -106,14 +138,12 @@ def execute(
         manifest["stages"].append(record)
         if stage.name == "load" and "model" in ctx.notes:
             manifest["model"] = ctx.notes["model"]
-    manifest["artifacts"] = {key: artifact.to_json() for key, artifact in ctx.artifacts.items()}
-    if "rollout" in ctx.notes:
-        manifest["rollout"] = ctx.notes["rollout"]
-    manifest["status"] = status
-    write_manifest(run_dir, manifest)
-    finished = RunFinished(run_dir, status, manifest)
-    emit(finished)
-    return finished
+    return status
+
+
+def _passed_before(stage: str, previous: dict[str, Any] | None) -> bool:
+    """Whether the last run in this folder got ``stage`` done (it is then likely to be restored)."""
+    return any(s.get("name") == stage and s.get("status") in ("passed", "cached") for s in (previous or {}).get("stages", []))
 
 
 def _restore(ctx: RunContext, artifacts: list[Artifact]) -> None:

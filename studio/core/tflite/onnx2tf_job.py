@@ -1,8 +1,9 @@
 """One onnx2tf run in a child process, offline, in its own work folder.
 
-:func:`prepare` is pure: it builds the exact command and says what the run reads and writes (tested
-apart from TensorFlow). :meth:`Onnx2TfJob.run` starts the child, streams its log, and ends it at once
-on cancel. The studio's own process never imports TensorFlow.
+:func:`prepare` is pure: it builds the exact arguments and says what the run reads and writes (tested
+apart from TensorFlow). :class:`Onnx2TfJob` starts the child early (TensorFlow takes seconds to
+import, so the runner starts it when a run begins), hands it the plan, streams its log, and ends its
+process group at once on cancel. The studio's own process never imports TensorFlow.
 
 onnx2tf downloads a sample-image file for models whose inputs are all 4-D with 3 channels, even when
 calibration data is given, and crashes offline. It first looks in its working directory, so the job
@@ -12,13 +13,14 @@ closed local port, so that a download attempt fails at once instead of reaching 
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, TextIO
 
@@ -49,12 +51,11 @@ _OFFLINE = {
 
 @dataclass
 class Onnx2TfPlan:
-    command: list[str]
+    argv: list[str]  # onnx2tf's command-line arguments
     workdir: Path
     calibration: dict[str, Path]  # input name -> .npy the job writes before it starts
     outputs: dict[str, Path]  # artifact key -> file onnx2tf writes
     saved_model: Path
-    env: dict[str, str] = field(default_factory=dict)
 
 
 def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarray:
@@ -66,20 +67,19 @@ def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarra
     return data.reshape((-1, *spec.shape))
 
 
-def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, python: str = sys.executable) -> Onnx2TfPlan:
-    """The exact onnx2tf command for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
+def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool) -> Onnx2TfPlan:
+    """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
     out = workdir / "out"
-    command = [python, "-m", "onnx2tf", "-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
+    command = ["-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
     calibration: dict[str, Path] = {}
     if int8:
         command += ["-oiqt", "-qt", "per-channel"]
         for spec in io.inputs:
             calibration[spec.name] = workdir / f"calibration_{spec.name}.npy"
-        command.append("-cind")
-        for name, path in calibration.items():
-            command += [name, str(path), "[0.0]", "[1.0]"]
+        for name, path in calibration.items():  # one -cind per input, data already in raw units
+            command += ["-cind", name, str(path), "[0.0]", "[1.0]"]
     outputs = {key: out / name for key, name in OUTPUTS.items() if int8 or key in ("tflite_fp32", "tflite_fp16")}
-    return Onnx2TfPlan(command, workdir, calibration, outputs, out, env=dict(_OFFLINE))
+    return Onnx2TfPlan(command, workdir, calibration, outputs, out)
 
 
 def write_inputs(plan: Onnx2TfPlan, io: PolicyIO, calibration: dict[str, np.ndarray]) -> None:
@@ -106,34 +106,50 @@ def _sample_images(nhwc: np.ndarray) -> np.ndarray:
 
 
 class Onnx2TfJob:
-    def __init__(self, plan: Onnx2TfPlan) -> None:
-        self.plan = plan
+    """An onnx2tf child process. :meth:`start` it early; :meth:`run` hands it a plan and waits."""
 
-    def run(self, log: Callable[[str], None], check: Callable[[], None], log_file: Path) -> None:
-        """Run the child to the end; raises :class:`Cancelled` (child ended) or :class:`StageError`."""
-        env = dict(os.environ, **self.plan.env)
-        with log_file.open("w") as sink:
-            sink.write("$ " + " ".join(self.plan.command) + "\n")
-            sink.flush()
-            child = subprocess.Popen(
-                self.plan.command,
-                cwd=self.plan.workdir,
-                env=env,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                start_new_session=True,  # its own process group: cancel ends TensorFlow's threads too
-            )
-            try:
+    def __init__(self) -> None:
+        self.child: subprocess.Popen | None = None
+
+    def start(self) -> "Onnx2TfJob":
+        self.child = subprocess.Popen(
+            [sys.executable, "-m", "studio.core.tflite.onnx2tf_child"],
+            env=dict(os.environ, **_OFFLINE),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            start_new_session=True,  # its own process group: cancel ends TensorFlow's threads too
+        )
+        return self
+
+    def close(self) -> None:
+        """End the child if it is still there (never used, failed, or cancelled)."""
+        if self.child is not None:
+            _end(self.child)
+            self.child = None
+
+    def run(self, plan: Onnx2TfPlan, log: Callable[[str], None], check: Callable[[], None], log_file: Path) -> None:
+        """Run ``plan`` to the end; raises :class:`Cancelled` (child ended) or :class:`StageError`."""
+        if self.child is None:
+            self.start()
+        child = self.child
+        assert child is not None and child.stdin is not None
+        try:
+            with log_file.open("w") as sink:
+                sink.write("$ onnx2tf " + " ".join(plan.argv) + "\n")
+                child.stdin.write(json.dumps({"argv": plan.argv, "cwd": str(plan.workdir)}) + "\n")
+                child.stdin.close()
                 self._pump(child, sink, log, check)
-            except BaseException:
-                _end(child)
-                raise
+        except BaseException:
+            self.close()
+            raise
+        self.child = None
         if child.returncode != 0:
             tail = [line for line in log_file.read_text().splitlines() if line.strip()][-3:]
             raise StageError(log_file, f"onnx2tf failed (exit {child.returncode}): " + " | ".join(tail))
-        missing = [str(p.name) for p in self.plan.outputs.values() if not p.is_file()]
+        missing = [str(p.name) for p in plan.outputs.values() if not p.is_file()]
         if missing:
             raise StageError(log_file, "onnx2tf did not write " + ", ".join(missing))
 

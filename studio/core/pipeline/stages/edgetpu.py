@@ -32,6 +32,7 @@ TIMEOUT_SECONDS = 600
 class EdgeTPUReadinessStage:
     name = "edgetpu-readiness"
     cacheable = True
+    blocking = False  # nothing after it needs what it makes
     touches = ["tflite_int8"]
 
     def plan(self, spec: ConvertSpec) -> StagePlan:
@@ -50,6 +51,7 @@ class EdgeTPUReadinessStage:
 class EdgeTPUCompileStage:
     name = "edgetpu"
     cacheable = True
+    blocking = False  # nothing after it needs what it makes
 
     def plan(self, spec: ConvertSpec) -> StagePlan:
         status = find_compiler(spec.edgetpu_compiler)

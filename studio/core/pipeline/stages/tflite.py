@@ -19,6 +19,7 @@ from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
+from .reference import start_reference
 
 FILES = {
     "tflite_fp32": "policy_float32.tflite",
@@ -88,7 +89,10 @@ class TFLiteConvertStage:
         workdir = ctx.run_dir / WORKDIR
         shutil.rmtree(workdir, ignore_errors=True)
         try:
-            plan = prepare((ctx.run_dir / onnx.path).resolve(), workdir.resolve(), io, int8)
+            # onnx2tf rewrites its input file (onnxsim): give it a copy, never the verified artifact.
+            workdir.mkdir(parents=True)
+            shutil.copyfile(ctx.run_dir / onnx.path, workdir / "policy.onnx")
+            plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8)
             calibration = self._calibration(ctx, progress) if int8 else {}
             write_inputs(plan, io, calibration)
             (ctx.run_dir / LOG).parent.mkdir(exist_ok=True)
@@ -101,7 +105,14 @@ class TFLiteConvertStage:
                 progress.log(line)
                 progress.set(min(0.95, 0.12 + lines / 400), "onnx2tf running")
 
-            Onnx2TfJob(plan).run(log, progress.check, ctx.run_dir / LOG)
+            # The original's closed-loop returns need only the CPU the child leaves free: compute them now.
+            reference = start_reference(ctx, progress.cancelled)
+            try:
+                job = ctx.converter or Onnx2TfJob()
+                ctx.converter = None
+                job.run(plan, log, progress.check, ctx.run_dir / LOG)
+            finally:
+                reference.join()
             for key in keys:
                 os.replace(plan.outputs[key], ctx.run_dir / FILES[key])
                 ctx.artifacts[key] = _artifact(ctx.run_dir, key)

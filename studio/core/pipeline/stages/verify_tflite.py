@@ -12,14 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...closed_loop import episode_returns, random_returns, score, summary
-from ...errors import EnvironmentUnavailableError, VerificationFailed
-from ...envs import make_env
+from ...closed_loop import episode_returns, score, summary
+from ...errors import VerificationFailed
 from ...runtimes.litert import LiteRTRuntime
 from ...verification import Thresholds, summarize, verify
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
+from .reference import original_closed_loop
 from .tflite import FILES
 
 LABELS = {"tflite_fp32": "float32", "tflite_fp16": "float16", "tflite_int8": "int8", "tflite_full_int8": "full int8"}
@@ -38,28 +38,9 @@ def thresholds_for(key: str, spec: ConvertSpec) -> Thresholds | None:
     return None
 
 
-def original_closed_loop(ctx: RunContext, progress: Progress) -> dict[str, Any] | None:
-    """The original's and a random policy's returns over the run's seeds (computed once per run)."""
-    if "closed_loop" in ctx.notes:
-        return ctx.notes["closed_loop"]
-    loaded, spec = ctx.loaded, ctx.spec
-    assert loaded is not None
-    try:
-        make_env(loaded.env_id).close()
-    except EnvironmentUnavailableError as exc:
-        ctx.notes["closed_loop"] = None
-        progress.warn(f"no closed-loop check: {exc.problem}")
-        return None
-    progress.set(0.3, f"original policy: {spec.episodes} episodes")
-    original = episode_returns(loaded.predict, loaded.env_id, spec.episodes, spec.seed, progress.check)
-    random = random_returns(loaded.env_id, spec.episodes, spec.seed)
-    ctx.notes["closed_loop"] = {"env_id": loaded.env_id, "seed": spec.seed, "original": summary(original),
-                                "random": summary(random)}
-    return ctx.notes["closed_loop"]
-
-
 class VerifyTFLiteStage:
     cacheable = True
+    blocking = False  # nothing after it needs what it makes
     def __init__(self, key: str) -> None:
         self.key = key
         self.touches = [key]

@@ -1,0 +1,178 @@
+"""Convert every model below a folder (a whole RL Zoo tree works) in parallel processes.
+
+Each model is converted by its own ``sb3-studio convert`` child process into ``OUT/NAME``; a model
+whose run folder already holds a finished run of the same file is not converted again, so a batch
+that was stopped resumes where it stopped. One summary table covers them all: CSV, JSON and HTML.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import subprocess
+import sys
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .atomic import atomic_write_text, sha256_file
+from .pipeline.run_folder import read_manifest
+
+FINISHED = ("passed", "failed")
+
+
+def is_sb3_zip(path: Path) -> bool:
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+    return "data" in names and "policy.pth" in names
+
+
+def find_models(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.zip") if is_sb3_zip(p))
+
+
+def run_name(model: Path, folder: Path) -> str:
+    rel = model.relative_to(folder)
+    parts = list(rel.parts[:-1])
+    if parts and parts[-1].startswith(model.stem):
+        return "-".join(parts)  # the zoo's ALGO/ENV_1/ENV.zip -> ALGO-ENV_1
+    return "-".join([*parts, model.stem])
+
+
+@dataclass
+class BatchItem:
+    model: Path
+    run_dir: Path
+    status: str = "pending"  # pending, resumed, passed, failed, error
+    seconds: float = 0.0
+    message: str = ""
+
+
+def _finished_before(item: BatchItem) -> bool:
+    manifest = read_manifest(item.run_dir)
+    return bool(manifest and manifest.get("status") in FINISHED
+                and manifest.get("model", {}).get("sha256") == sha256_file(item.model))
+
+
+def convert_many(
+    folder: Path,
+    out: Path,
+    jobs: int,
+    convert_args: list[str],
+    on_update: Callable[[BatchItem], None] = lambda item: None,
+) -> list[BatchItem]:
+    items = [BatchItem(m, out / run_name(m, folder)) for m in find_models(folder)]
+    out.mkdir(parents=True, exist_ok=True)
+
+    def work(item: BatchItem) -> BatchItem:
+        if _finished_before(item):
+            item.status = "resumed"
+            on_update(item)
+            return item
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "studio.cli", "convert", str(item.model), "--out", str(item.run_dir),
+                   *convert_args]
+        result = subprocess.run(command, capture_output=True, text=True)
+        item.seconds = time.perf_counter() - start
+        manifest = read_manifest(item.run_dir)
+        item.status = manifest.get("status", "error") if manifest else "error"
+        if item.status != "passed":
+            failed = [f"{st['name']}: {st.get('error', '')}" for st in (manifest or {}).get("stages", [])
+                      if st.get("status") == "failed"]
+            item.message = "; ".join(failed) or (result.stderr.strip().splitlines() or ["no output"])[-1]
+        on_update(item)
+        return item
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        list(pool.map(work, items))
+    write_summary(out, items)
+    return items
+
+
+def _fidelity(artifact: dict[str, Any]) -> str:
+    verification = artifact.get("verification") or {}
+    parts = []
+    for source, m in verification.get("sources", {}).items():
+        if "agreement_percent" in m:
+            parts.append(f"{source} {m['agreement_percent']:.1f}%")
+        else:
+            parts.append(f"{source} {m['max_abs_error']:.2g}")
+    closed = verification.get("closed_loop")
+    if closed and closed.get("score") is not None:
+        parts.append(f"score {closed['score']:.2f}")
+    return ", ".join(parts)
+
+
+def summary_rows(items: list[BatchItem]) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        manifest = read_manifest(item.run_dir) or {}
+        model = manifest.get("model", {})
+        stages = {s["name"]: s for s in manifest.get("stages", [])}
+        row: dict[str, Any] = {
+            "model": str(item.model),
+            "run": str(item.run_dir),
+            "algorithm": model.get("algorithm"),
+            "environment": (model.get("environment") or {}).get("id"),
+            "status": manifest.get("status", item.status),
+            "seconds": round(sum(s.get("seconds", 0) for s in stages.values()), 2),
+        }
+        for key, artifact in manifest.get("artifacts", {}).items():
+            if key == "saved_model":
+                continue
+            row[f"{key}"] = _fidelity(artifact) or "made"
+        edgetpu = stages.get("edgetpu")
+        if edgetpu:
+            reason = (edgetpu.get("reason") or "").split(";")[0]
+            row["edgetpu"] = edgetpu.get("summary") or (f"skipped, {reason}" if reason else edgetpu["status"])
+        if item.message:
+            row["message"] = item.message
+        rows.append(row)
+    return rows
+
+
+def write_summary(out: Path, items: list[BatchItem]) -> list[dict[str, Any]]:
+    rows = summary_rows(items)
+    columns: list[str] = []
+    for row in rows:
+        columns += [c for c in row if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_text(out / "summary.csv", buffer.getvalue())
+    atomic_write_text(out / "summary.json", json.dumps(rows, indent=2) + "\n")
+    atomic_write_text(out / "report.html", _html(rows, columns))
+    return rows
+
+
+def _html(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = []
+    for row in rows:
+        cls = {"passed": "ok", "failed": "bad"}.get(str(row.get("status")), "")
+        cells = "".join(f"<td>{html.escape(str(row.get(c, '')))}</td>" for c in columns)
+        body.append(f'<tr class="{cls}">{cells}</tr>')
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>SB3 Studio batch report</title>
+<style>
+body {{ font: 14px system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
+th {{ background: #f0f0f0; }} tr.ok td:nth-child(5) {{ color: #1a7f37; }} tr.bad td:nth-child(5) {{ color: #c62828; font-weight: bold; }}
+</style></head><body>
+<h1>SB3 Studio batch report</h1>
+<p>{len(rows)} models; {sum(r.get('status') == 'passed' for r in rows)} passed every stage.
+Fidelity: agreement (discrete) or max absolute error in action units (Box) per observation source,
+and the closed-loop score (1 = as good as the original, 0 = random).</p>
+<table><thead><tr>{head}</tr></thead><tbody>
+{chr(10).join(body)}
+</tbody></table></body></html>
+"""

@@ -1,0 +1,34 @@
+"""The onnx2tf child process, started early so that TensorFlow loads while the studio works.
+
+Importing onnx2tf (and with it TensorFlow) takes about three seconds. The runner starts this child
+when a run begins; the child imports onnx2tf, then waits for one JSON line on stdin:
+``{"argv": [...], "cwd": "..."}``, and runs onnx2tf's own command line with those arguments. Ending
+stdin without a line ends the child.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+
+def main() -> int:
+    import onnx2tf  # the slow part: TensorFlow
+
+    print("sb3-studio: onnx2tf loaded", flush=True)
+    line = sys.stdin.readline()
+    if not line.strip():
+        return 0
+    request = json.loads(line)
+    os.chdir(request["cwd"])
+    sys.argv = ["onnx2tf", *request["argv"]]
+    try:
+        onnx2tf.main()
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
