@@ -97,6 +97,14 @@ def cmd_convert_many(args: argparse.Namespace) -> int:
     return 0 if all(item.status in ("passed", "resumed") for item in items) else 1
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .bench_cli import bench
+
+    return bench(Path(args.target), args)
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     from .ui.app import run
 
@@ -155,6 +163,22 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
     many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
     many.set_defaults(func=cmd_convert_many)
+
+    bench = sub.add_parser("bench", help="measure the latency of every runtime of a model or run folder",
+                           description="Measure every runtime available here, each in its own process, "
+                                       "interleaved in rounds. A model is converted first (into runs/NAME).")
+    bench.add_argument("target", metavar="MODEL_OR_RUN_FOLDER")
+    bench.add_argument("--calls", type=int, default=2000, help="calls per runtime and batch size (2000)")
+    bench.add_argument("--duration", type=float, help="seconds per runtime and batch size, instead of --calls")
+    bench.add_argument("--rounds", type=int, default=5, help="interleaved rounds (5)")
+    bench.add_argument("--warmup", type=int, default=50, help="calls before each round (50)")
+    bench.add_argument("--batch", type=int, action="append", help="batch sizes (1; repeat for more)")
+    bench.add_argument("--threads", type=int, default=1, help="threads per runtime (1)")
+    bench.add_argument("--runtime", action="append", help="only these runtimes (repeat)")
+    bench.add_argument("--sweep", action="store_true", help="MLPs over a grid of widths and depths instead")
+    bench.add_argument("--widths", default="64,256,1024", help="sweep widths (64,256,1024)")
+    bench.add_argument("--depths", default="2,4,8,16", help="sweep depths (2,4,8,16)")
+    bench.set_defaults(func=cmd_bench)
 
     gui = sub.add_parser("gui", help="open the studio window (the default)")
     gui.add_argument("paths", nargs="*", help="models to open")

@@ -24,7 +24,7 @@ from studio.core.pipeline.runner import execute
 from studio.core.pipeline.spec import ConvertSpec
 from studio.core.runtimes.base import RuntimeUnavailable
 from studio.core.runtimes.litert import LiteRTRuntime
-from studio.core.tflite.onnx2tf_job import prepare
+from studio.core.tflite.onnx2tf_job import Onnx2TfJob, prepare
 
 pytestmark = pytest.mark.slow
 ALL = ["onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "edgetpu"]
@@ -156,9 +156,18 @@ def test_every_space_type_converts(name: str, tiny_models_paths: dict[str, Path]
     assert all(d["dtype"] == np.int8 for d in full)
 
 
-def test_cancel_during_onnx2tf_ends_the_child_and_leaves_nothing(tmp_path: Path) -> None:
+def test_cancel_during_onnx2tf_ends_the_child_and_leaves_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     cancel = threading.Event()
     events: list = []
+    children: list[int] = []
+    start = Onnx2TfJob.start
+
+    def recording_start(self: Onnx2TfJob) -> Onnx2TfJob:
+        start(self)
+        children.append(self.child.pid)
+        return self
+
+    monkeypatch.setattr(Onnx2TfJob, "start", recording_start)
 
     def emit(event: object) -> None:
         events.append(event)
@@ -170,8 +179,7 @@ def test_cancel_during_onnx2tf_ends_the_child_and_leaves_nothing(tmp_path: Path)
     assert any(isinstance(e, StageCancelled) and e.stage == "tflite" for e in events)
     assert not list(tmp_path.glob("*.tflite")) and not (tmp_path / "saved_model").exists()
     assert not list(tmp_path.glob(".work-*"))
-    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "onnx2tf_child" not in ps
+    assert len(children) == 1 and not Path(f"/proc/{children[0]}").exists()  # ended and reaped
 
 
 def test_conversion_needs_no_network(tmp_path: Path) -> None:

@@ -54,6 +54,9 @@ class PolicyIO:
 
     def feeds(self, observation: Any) -> dict[str, np.ndarray]:
         """Graph inputs for a batch of raw observations (a dict of batches for Dict spaces)."""
+        if not self.dict_observation and not self.inputs[0].channels_first:
+            spec = self.inputs[0]  # the common case, kept short: it runs on every call of every runtime
+            return {spec.name: np.asarray(observation, dtype=np.float32).reshape((-1, *spec.shape))}
         feeds = {}
         for spec in self.inputs:
             value = observation[spec.name] if self.dict_observation else observation

@@ -54,38 +54,43 @@ class LiteRTRuntime:
         self.interpreter.allocate_tensors()
         details = self.interpreter.get_input_details()
         by_name = {d["name"]: d for d in details}
+        # Per input: (name, tensor index, dtype, quantisation (scale, zero) or None, NCHW->NHWC).
         self._inputs = []
         for position, spec in enumerate(io.inputs):
             detail = by_name.get(f"serving_default_{spec.name}:0") or details[position]
-            self._inputs.append((spec.name, detail["index"], detail["dtype"], detail["quantization"]))
+            self._inputs.append((spec.name, detail["index"], detail["dtype"], _quantization(detail), spec.channels_first))
         out = self.interpreter.get_output_details()[0]
-        self._output = (out["index"], out["dtype"], out["quantization"])
+        self._output = (out["index"], _quantization(out))
 
-    def _set(self, index: int, dtype: Any, quantization: tuple[float, int], value: np.ndarray) -> None:
-        scale, zero = quantization
-        if np.issubdtype(dtype, np.integer) and scale:
-            info = np.iinfo(dtype)
-            value = np.clip(np.round(value / scale + zero), info.min, info.max)
-        self.interpreter.set_tensor(index, np.asarray(value, dtype=dtype)[None])
-
-    def _get(self) -> np.ndarray:
-        index, dtype, (scale, zero) = self._output
-        value = self.interpreter.get_tensor(index)[0]
-        if np.issubdtype(dtype, np.integer) and scale:
-            value = (value.astype(np.float32) - zero) * scale
-        return value
-
-    def predict_one(self, feeds: dict[str, np.ndarray], row: int) -> np.ndarray:
-        for name, index, dtype, quantization in self._inputs:
-            self._set(index, dtype, quantization, feeds[name][row])
+    def _invoke(self, feeds: dict[str, np.ndarray], row: int) -> np.ndarray:
+        set_tensor = self.interpreter.set_tensor
+        for name, index, dtype, quantization, channels_first in self._inputs:
+            value = feeds[name][row:row + 1]
+            if channels_first:
+                value = value.transpose(0, 2, 3, 1)  # the graph's NCHW; onnx2tf's TFLite takes NHWC
+            if quantization is not None:
+                scale, zero, low, high = quantization
+                value = np.clip(np.round(value / scale + zero), low, high)
+            set_tensor(index, np.ascontiguousarray(value, dtype=dtype))
         self.interpreter.invoke()
-        return self._get()
+        index, quantization = self._output
+        value = self.interpreter.get_tensor(index)
+        if quantization is not None:
+            value = (value.astype(np.float32) - quantization[1]) * quantization[0]
+        return value
 
     def predict(self, observation: Any) -> np.ndarray:
         feeds = self.io.feeds(observation)
         rows = len(next(iter(feeds.values())))
-        # The graph takes NCHW images; the TFLite model (made by onnx2tf) takes them NHWC.
-        for spec in self.io.inputs:
-            if spec.channels_first:
-                feeds[spec.name] = np.transpose(feeds[spec.name], (0, 2, 3, 1))
-        return self.io.action_from(np.stack([self.predict_one(feeds, row) for row in range(rows)]))
+        if rows == 1:
+            return self.io.action_from(self._invoke(feeds, 0))
+        return self.io.action_from(np.concatenate([self._invoke(feeds, row) for row in range(rows)]))
+
+
+def _quantization(detail: dict[str, Any]) -> tuple[float, int, int, int] | None:
+    """(scale, zero point, min, max) of an integer tensor that stands for real numbers, else None."""
+    scale, zero = detail["quantization"]
+    if not scale or not np.issubdtype(detail["dtype"], np.integer):
+        return None
+    info = np.iinfo(detail["dtype"])
+    return float(scale), int(zero), int(info.min), int(info.max)

@@ -1,0 +1,78 @@
+"""``sb3-studio bench``: print live progress, the table, and where the files went."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .core.bench.engine import BenchFinished, BenchOptions, RoundSamples, RuntimeNotAvailable, RuntimeReady, run_bench
+
+
+def _run_folder(target: Path) -> Path:
+    """A run folder for ``target``: itself, or the default run folder of a model (converted if needed)."""
+    if target.is_dir():
+        return target
+    from .console import ConsoleReporter
+    from .core.pipeline.run_folder import read_manifest
+    from .core.pipeline.runner import run_pipeline
+    from .core.pipeline.spec import ConvertSpec
+
+    spec = ConvertSpec(model=target, targets=["all"])
+    run_dir = spec.run_dir()
+    manifest = read_manifest(run_dir)
+    if manifest is None or "onnx" not in manifest.get("artifacts", {}):
+        print(f"converting {target} first, into {run_dir}", file=sys.stderr)
+        report = ConsoleReporter()
+        for event in run_pipeline(spec):
+            report(event)
+    return run_dir
+
+
+def options_from(args: argparse.Namespace) -> BenchOptions:
+    return BenchOptions(batches=args.batch or [1], calls=args.calls, rounds=args.rounds, warmup=args.warmup,
+                        duration_s=args.duration, threads=args.threads)
+
+
+def bench(target: Path, args: argparse.Namespace) -> int:
+    from .core.bench import report
+    from .core.bench.targets import targets_for_run
+    from .core.observations import sample_observations
+    from .core.loading import load_model
+    from .core.pipeline.run_folder import read_manifest
+
+    if args.sweep:
+        from .core.bench.sweep import run_sweep
+
+        return run_sweep(target, args)
+    if not target.exists():
+        print(f"error: {target}: no such file or folder", file=sys.stderr)
+        return 2
+    run_dir = _run_folder(target)
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        print(f"error: {run_dir}: not a run folder of sb3-studio (no run.json)", file=sys.stderr)
+        return 2
+    targets = targets_for_run(run_dir, threads=args.threads, only=args.runtime)
+    model = manifest["model"]
+    loaded = load_model(model.get("resolved") or model["file"])
+    options = options_from(args)
+    observations = sample_observations(loaded.observation_space, 256, options.seed, loaded.normalization).batch
+    results = None
+    for event in run_bench(targets, observations, options):
+        if isinstance(event, RuntimeReady):
+            print(f"  {event.runtime}: loaded in {event.load_ms:.0f} ms, first call {event.first_call_us:.0f} us",
+                  file=sys.stderr)
+        elif isinstance(event, RuntimeNotAvailable):
+            print(f"  {event.runtime}: not available: {event.reason} ({event.hint})", file=sys.stderr)
+        elif isinstance(event, RoundSamples) and event.runtime == targets[-1].name:
+            print(f"  round {event.round + 1}/{options.rounds} done (batch {event.batch})", file=sys.stderr)
+        elif isinstance(event, BenchFinished):
+            results = event.results
+    if results is None:
+        return 1
+    results["run"] = str(run_dir)
+    print(report.table(results))
+    report.write(results, run_dir / "bench")
+    print(f"\nwritten: {run_dir / 'bench' / 'bench.json'} and bench.csv", file=sys.stderr)
+    return 0

@@ -1,0 +1,1 @@
+"""Latency benchmarks: every runtime in its own child process, interleaved in rounds."""

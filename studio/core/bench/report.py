@@ -1,0 +1,67 @@
+"""Bench results as a table on screen and as JSON and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from ..atomic import atomic_write_text
+
+
+def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for name, entry in results["runtimes"].items():
+        if not entry.get("available"):
+            out.append({"runtime": name, "available": False, "reason": entry.get("reason"), "hint": entry.get("hint")})
+            continue
+        for batch, stats in entry.get("batches", {}).items():
+            out.append({
+                "runtime": name, "available": True, "batch": int(batch),
+                **{k: round(v, 3) if isinstance(v, float) else v for k, v in stats.items() if k != "batch"},
+                "load_ms": round(entry["load_ms"], 1), "first_call_us": round(entry["first_call_us"], 1),
+                "file_bytes": entry.get("file_bytes"), "peak_rss_mb": round(entry.get("peak_rss_mb") or 0, 1),
+                "agreement_with_sb3_percent": entry.get("agreement_with_sb3_percent"),
+            })
+    return out
+
+
+def table(results: dict[str, Any]) -> str:
+    header = ("runtime", "batch", "p50 us", "p90 us", "p99 us", "max us", "p99/p50", "obs/s", "x SB3", "load ms",
+              "first us", "size KiB", "peak MB")
+    lines = [header]
+    notes = []
+    for row in rows(results):
+        if not row["available"]:
+            notes.append(f"{row['runtime']}: not available: {row['reason']} ({row['hint']})")
+            continue
+        size = f"{row['file_bytes'] / 1024:.0f}" if row.get("file_bytes") else "-"
+        speedup = f"{row['speedup_vs_sb3_p50']:.1f}" if row.get("speedup_vs_sb3_p50") else "-"
+        lines.append((row["runtime"], str(row["batch"]), f"{row['p50_us']:.1f}", f"{row['p90_us']:.1f}",
+                      f"{row['p99_us']:.1f}", f"{row['max_us']:.1f}", f"{row['spread_p99_p50']:.2f}",
+                      f"{row['throughput_obs_per_s']:,.0f}", speedup, f"{row['load_ms']:.0f}",
+                      f"{row['first_call_us']:.0f}", size, f"{row['peak_rss_mb']:.0f}"))
+    widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
+    text = ["  ".join(cell.rjust(widths[i]) if i else cell.ljust(widths[i]) for i, cell in enumerate(line))
+            for line in lines]
+    overheads = {row["harness_overhead_us"] for row in rows(results) if row.get("available")}
+    if overheads:
+        text.append(f"\nharness overhead per call (an empty call through the same loop): "
+                    f"{min(overheads):.2f}-{max(overheads):.2f} us, included in the figures above")
+    return "\n".join(text + ([""] + notes if notes else []))
+
+
+def write(results: dict[str, Any], folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "bench.json", json.dumps(results, indent=2, default=str) + "\n")
+    data = rows(results)
+    columns: list[str] = []
+    for row in data:
+        columns += [c for c in row if c not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns)
+    writer.writeheader()
+    writer.writerows(data)
+    atomic_write_text(folder / "bench.csv", buffer.getvalue())

@@ -1,0 +1,95 @@
+"""The runtimes a model or run folder offers, and how a child process opens one of them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..pipeline.run_folder import read_manifest
+from ..policy_io import PolicyIO
+from ..runtimes.base import RuntimeUnavailable
+
+# Runtime name -> the run.json artifact it runs (None: the SB3 model itself).
+RUNTIMES: dict[str, str | None] = {
+    "sb3": None,
+    "torch": None,
+    "onnxruntime": "onnx",
+    "litert-fp32": "tflite_fp32",
+    "litert-fp16": "tflite_fp16",
+    "litert-int8": "tflite_int8",
+    "edgetpu": "edgetpu",
+}
+
+
+@dataclass
+class RuntimeTarget:
+    name: str
+    model: str  # the SB3 zip
+    env_id: str | None = None
+    vecnormalize: str | None = None
+    artifact: str | None = None  # path of the artifact file, when the runtime runs one
+    io: dict[str, Any] | None = None
+    threads: int = 1
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @property
+    def file_bytes(self) -> int | None:
+        path = Path(self.artifact or self.model)
+        return path.stat().st_size if path.is_file() else None
+
+
+def targets_for_run(run_dir: Path, threads: int = 1, only: list[str] | None = None) -> list[RuntimeTarget]:
+    manifest = read_manifest(run_dir)
+    if manifest is None:
+        raise FileNotFoundError(f"{run_dir}: no run.json of sb3-studio")
+    model = manifest["model"]
+    norm = (model.get("normalization") or {}).get("source")
+    io = manifest["artifacts"].get("onnx", {}).get("io")
+    env_id = (model.get("environment") or {}).get("id")
+    targets = []
+    for name, key in RUNTIMES.items():
+        if only and name not in only:
+            continue
+        artifact = None
+        if key is not None:
+            if key == "edgetpu" and key not in manifest["artifacts"]:
+                key = "tflite_int8"  # not compiled here: the Edge TPU target still says why it cannot run
+            entry = manifest["artifacts"].get(key)
+            if entry is None:
+                continue
+            artifact = str(run_dir / entry["path"])
+        targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact, io, threads))
+    return targets
+
+
+def open_runtime(target: RuntimeTarget) -> Any:
+    """Build the runtime in this (child) process; raises :class:`RuntimeUnavailable` when it cannot run."""
+    if target.name in ("sb3", "torch"):
+        from ..loading import load_model
+
+        loaded = load_model(target.model, env_id=target.env_id, vecnormalize=target.vecnormalize)
+        if target.name == "sb3":
+            import torch
+
+            torch.set_num_threads(target.threads)
+            from ..runtimes.sb3 import SB3Runtime
+
+            return SB3Runtime(loaded)
+        from ..runtimes.torch_module import TorchRuntime
+
+        return TorchRuntime(loaded, threads=target.threads)
+    io = PolicyIO.from_json(target.io) if target.io else None
+    if target.name == "onnxruntime":
+        from ..runtimes.onnx import OnnxRuntime
+
+        return OnnxRuntime(Path(target.artifact), io, threads=target.threads)
+    if io is None:
+        raise RuntimeUnavailable(target.name, "the run has no ONNX I/O description", "convert the model again")
+    from ..runtimes.litert import LiteRTRuntime
+
+    edgetpu = target.name == "edgetpu"
+    return LiteRTRuntime(Path(target.artifact), io, threads=target.threads, name=target.name, edgetpu=edgetpu)
