@@ -7,9 +7,7 @@ that was stopped resumes where it stopped. One summary table covers them all: CS
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 import json
 import subprocess
 import sys
@@ -20,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .atomic import atomic_write_text, sha256_file
+from .atomic import atomic_write_csv, atomic_write_text, sha256_file
 from .pipeline.run_folder import read_manifest
 
 FINISHED = ("passed", "failed")
@@ -144,11 +142,7 @@ def write_summary(out: Path, items: list[BatchItem]) -> list[dict[str, Any]]:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(out / "summary.csv", buffer.getvalue())
+    atomic_write_csv(out / "summary.csv", rows)
     atomic_write_text(out / "summary.json", json.dumps(rows, indent=2) + "\n")
     atomic_write_text(out / "report.html", _html(rows, columns))
     return rows

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_csv, atomic_write_text
 
 
 def rows(results: dict[str, Any]) -> list[dict[str, Any]]:
@@ -56,12 +54,4 @@ def table(results: dict[str, Any]) -> str:
 def write(results: dict[str, Any], folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     atomic_write_text(folder / "bench.json", json.dumps(results, indent=2, default=str) + "\n")
-    data = rows(results)
-    columns: list[str] = []
-    for row in data:
-        columns += [c for c in row if c not in columns]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns)
-    writer.writeheader()
-    writer.writerows(data)
-    atomic_write_text(folder / "bench.csv", buffer.getvalue())
+    atomic_write_csv(folder / "bench.csv", rows(results))

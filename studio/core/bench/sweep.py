@@ -4,14 +4,12 @@ where each runtime wins. Results go to ``FOLDER/sweep.json`` and ``sweep.csv`` f
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-from ..atomic import atomic_write_text
+from ..atomic import atomic_write_csv, atomic_write_text
 
 SWEEP_RUNTIMES = ["sb3", "torch", "onnxruntime", "litert-fp32", "litert-int8"]
 
@@ -71,10 +69,6 @@ def run_sweep(folder: Path, args: argparse.Namespace) -> int:
             print(f"{width:5d} x {depth:2d} ({parameters:>9,} parameters, conversion {finished.status}): "
                   f"fastest {best['runtime']} {best['p50_us']:.1f} us", file=sys.stderr, flush=True)
     atomic_write_text(folder / "sweep.json", json.dumps(rows, indent=2) + "\n")
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_text(folder / "sweep.csv", buffer.getvalue())
+    atomic_write_csv(folder / "sweep.csv", rows)
     print(f"written: {folder / 'sweep.json'} and sweep.csv", file=sys.stderr)
     return 0
