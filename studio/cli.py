@@ -108,7 +108,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from .ui.app import run
 
-    return run(args.paths)
+    return run(args.paths, startup_probe=args.startup_probe)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the studio window (the default)")
     gui.add_argument("paths", nargs="*", help="models to open")
+    gui.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     gui.set_defaults(func=cmd_gui)
     return parser
 

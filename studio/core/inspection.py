@@ -6,7 +6,7 @@ from typing import Any
 
 from .envs import check_env
 from .loading import LoadedModel
-from .spaces import describe_space, space_to_json
+from .spaces import describe_space, short_space, space_to_json
 
 
 def acting_network(policy: Any) -> Any:
@@ -52,6 +52,8 @@ def inspect_model(loaded: LoadedModel, check_environment: bool = True) -> dict[s
         "policy_class": f"{type(policy).__module__}.{type(policy).__name__}",
         "observation_space": describe_space(loaded.observation_space),
         "action_space": describe_space(loaded.action_space),
+        "observation_short": short_space(loaded.observation_space),
+        "action_short": short_space(loaded.action_space),
         "spaces": {
             "observation": space_to_json(loaded.observation_space),
             "action": space_to_json(loaded.action_space),

@@ -2,18 +2,42 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import time
+
+STYLE = """
+QLabel#title { font-size: 15px; font-weight: 600; padding: 4px 0; }
+QLabel#hint { color: #555; padding: 4px; }
+QPushButton#primary { font-weight: 600; padding: 4px 18px; }
+QTableView, QTableWidget { gridline-color: #ddd; }
+"""
 
 
-def run(paths: list[str]) -> int:
+def run(paths: list[str], startup_probe: bool = False) -> int:
+    started = time.perf_counter()
+    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")  # Chromium refuses its sandbox as root
+    from PySide6.QtCore import QCoreApplication, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
-
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # QtWebEngine needs it
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SB3 Studio")
+    app.setStyleSheet(STYLE)
+    from . import errors
+    from .main_window import MainWindow
+
+    errors.install()
     window = MainWindow()
     for path in paths:
         window.open_model(path)
     window.show()
+    if startup_probe:  # benchmarks/gui_startup.py: report when the window is up, then quit
+        def report() -> None:
+            print(f"window shown after {time.perf_counter() - started:.3f} s", flush=True)
+            app.quit()
+
+        QTimer.singleShot(0, report)
     return app.exec()

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from ...atomic import atomic_write_bytes
 from ...errors import VerificationFailed
-from ...export.onnx_export import DEFAULT_OPSET, export_onnx_bytes
 from ...runtimes.onnx import OnnxRuntime
 from ...verification import summarize, verify
 from ..context import Artifact, Progress, RunContext
@@ -15,6 +14,7 @@ from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
 
 ONNX_FILE = "policy.onnx"
+DEFAULT_OPSET = 17  # kept equal to export.onnx_export.DEFAULT_OPSET (that module imports torch: lazily)
 
 
 class OnnxStage:
@@ -27,8 +27,10 @@ class OnnxStage:
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         loaded = ctx.loaded
         assert loaded is not None
+        from ...export.onnx_export import export_onnx_bytes
+
         progress.set(0.05, "exporting")
-        data, io = export_onnx_bytes(loaded)
+        data, io = export_onnx_bytes(loaded, DEFAULT_OPSET)
         ctx.io = io
         progress.set(0.4, "verifying in ONNX Runtime")
         runtime = OnnxRuntime(data, io)

@@ -1,0 +1,185 @@
+"""The studio window, offscreen: drop models, run stages to the end, cancel, errors, graph view."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ZOO_AGENTS
+
+pytest.importorskip("PySide6")
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSettings, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from studio.core.pipeline.events import RunFinished, StageLog  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN001, ANN201
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from studio.ui.main_window import MainWindow
+
+    win = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.pipeline.shutdown()
+    win.graph.stop()
+
+
+def drop(window, *paths: Path) -> None:  # noqa: ANN001
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    where = QPoint(400, 300)
+    actions = Qt.DropAction.CopyAction
+    for event in (
+        QDragEnterEvent(where, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDragMoveEvent(where, actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+        QDropEvent(QPointF(where), actions, data, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier),
+    ):
+        QApplication.sendEvent(window, event)
+
+
+def loaded(qtbot, window, count: int) -> None:  # noqa: ANN001
+    qtbot.waitUntil(lambda: len(window.browser.model.entries) == count and window.library.pending == 0, timeout=60_000)
+
+
+def select_formats(window, *keys: str) -> None:  # noqa: ANN001
+    for key, box in window.pipeline_panel.options.formats.items():
+        box.setChecked(key in keys)
+
+
+def test_drop_a_zoo_model_and_see_what_it_is(qtbot, window) -> None:  # noqa: ANN001
+    drop(window, ZOO_AGENTS["dqn"])
+    loaded(qtbot, window, 1)
+    model = window.browser.model
+    assert [model.data(model.index(0, c)) for c in range(6)] == [
+        "dqn/CartPole-v1_1", "DQN", "CartPole-v1", "Box(4,)", "Discrete(2)", "135,172"]
+    assert "Algorithm      DQN" in window.browser.details.toPlainText()
+    assert window.pipeline_panel.run_button.isEnabled()
+
+
+def test_a_bad_file_shows_its_error(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    bad = tmp_path / "holiday.zip"
+    bad.write_text("not a model")
+    drop(window, bad, ZOO_AGENTS["ppo"])
+    loaded(qtbot, window, 2)
+    entries = {e.path.name: e for e in window.browser.model.entries}
+    assert "not a zip file" in entries["holiday.zip"].error
+    window.browser.table.selectRow(0)
+    assert "This file cannot be used" in window.browser.details.toPlainText()
+    assert not window.pipeline_panel.run_button.isEnabled()
+    assert "cannot read" in window.log.toPlainText()
+
+
+def test_drop_a_zoo_folder_finds_every_agent(qtbot, window) -> None:  # noqa: ANN001
+    drop(window, ZOO_AGENTS["ppo"].parents[2])
+    loaded(qtbot, window, 6)
+    assert sorted(e.info["algorithm"] for e in window.browser.model.entries) == ["A2C", "DQN", "PPO", "QRDQN", "SAC", "TQC"]
+
+
+def test_run_onnx_and_tflite_stages_to_the_end(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    drop(window, ZOO_AGENTS["ppo"])
+    loaded(qtbot, window, 1)
+    panel = window.pipeline_panel
+    select_formats(window, "onnx", "tflite-fp32", "tflite-int8")
+    panel.options.episodes.setValue(3)
+    panel.options.output.setText(str(tmp_path / "run"))
+    assert panel.command().startswith(f"sb3-studio convert {ZOO_AGENTS['ppo']} --to onnx,tflite-fp32,tflite-int8")
+    with qtbot.waitSignal(window.pipeline.finished, timeout=120_000) as finished:
+        panel.run_button.click()
+        assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    assert isinstance(finished.args[0], RunFinished) and finished.args[0].status == "passed"
+    statuses = {name: row.status for name, row in panel.stages.rows.items()}
+    assert statuses == {"load": "passed", "observations": "passed", "onnx": "passed", "tflite": "passed",
+                        "verify-tflite-fp32": "passed", "verify-tflite-int8": "passed", "edgetpu-readiness": "passed"}
+    assert (tmp_path / "run" / "policy_int8.tflite").is_file()
+    panel.stages.selectRow(list(panel.stages.rows).index("edgetpu-readiness"))
+    assert panel.details.ops.rowCount() == 7 and panel.details.ops.item(6, 0).text().endswith("ARG_MAX")
+    assert window.browser.model.data(window.browser.model.index(0, 7)) == "ONNX ✓  fp32 ✓  int8 ✓"
+    QGuiApplication.clipboard().clear()
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == panel.command()
+
+
+def test_cancel_mid_stage_leaves_no_partial_artifacts(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    drop(window, ZOO_AGENTS["sac"])
+    loaded(qtbot, window, 1)
+    panel = window.pipeline_panel
+    panel.options.output.setText(str(tmp_path / "run"))
+
+    def cancel_when_onnx2tf_works(event: object) -> None:
+        if isinstance(event, StageLog) and event.stage == "tflite":
+            panel.cancel_button.click()
+
+    window.pipeline.event.connect(cancel_when_onnx2tf_works)
+    with qtbot.waitSignal(window.pipeline.finished, timeout=120_000) as finished:
+        panel.run_button.click()
+    assert finished.args[0].status == "cancelled"
+    assert panel.stages.rows["tflite"].status == "cancelled"
+    assert panel.stages.rows["verify-tflite-fp32"].status == "not run"
+    run = tmp_path / "run"
+    assert not list(run.glob("*.tflite")) and not (run / "saved_model").exists() and not list(run.glob(".work-*"))
+    assert (run / "policy.onnx").is_file()  # the ONNX stage had finished: a whole, verified artifact
+
+
+def test_a_failed_stage_shows_the_error_in_plain_words(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    drop(window, ZOO_AGENTS["a2c"])
+    loaded(qtbot, window, 1)
+    panel = window.pipeline_panel
+    select_formats(window, "onnx")
+    panel.options.max_error.setText("1e-12")
+    panel.options.output.setText(str(tmp_path / "run"))
+    with qtbot.waitSignal(window.pipeline.finished, timeout=60_000):
+        panel.run_button.click()
+    row = panel.stages.rows["onnx"]
+    assert row.status == "failed"
+    assert "verification failed" in panel.stages.item(list(panel.stages.rows).index("onnx"), 4).text()
+    panel.stages.selectRow(list(panel.stages.rows).index("onnx"))
+    assert "Traceback" in panel.details.error.toPlainText()
+
+
+def test_graph_view_shows_an_artifact_offline(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    execute(ConvertSpec(model=ZOO_AGENTS["dqn"], targets=["onnx"], out=tmp_path / "run"), emit=lambda e: None)
+    onnx = tmp_path / "run" / "policy.onnx"
+    with qtbot.waitSignal(window.graph.loaded, timeout=60_000) as page:
+        window.show_graph(onnx)
+    assert page.args == [True] and window.graph.url.startswith("http://127.0.0.1:")
+    texts: list[str] = []
+
+    def read_page() -> bool:
+        window.graph.view.page().runJavaScript("document.body.innerText + ' ' + document.body.innerHTML.length",
+                                               0, texts.append)
+        return any("Gemm" in t or "ArgMax" in t for t in texts)
+
+    qtbot.waitUntil(read_page, timeout=30_000)
+    blocked = window.graph.interceptor.blocked
+    # Netron 9.3.3 reports to an analytics service on load: that request must have been stopped here.
+    assert any("analytics" in url for url in blocked)
+    assert all(QUrl(url).host() not in ("127.0.0.1", "localhost") for url in blocked)
+
+
+def test_models_saved_into_the_watched_folder_appear(qtbot, window) -> None:  # noqa: ANN001
+    folder = window.watcher.folder
+    assert folder is not None and folder.is_dir()
+    shutil.copy(ZOO_AGENTS["qrdqn"], folder / "acrobot.zip")
+    qtbot.waitUntil(lambda: any(e.path.name == "acrobot.zip" for e in window.browser.model.entries), timeout=10_000)
+
+
+def test_unexpected_errors_reach_a_dialog(qtbot, window) -> None:  # noqa: ANN001
+    from studio.ui import errors
+
+    relay = errors.install()
+    try:
+        raise ValueError("something nobody expected")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    qtbot.waitUntil(lambda: hasattr(relay, "last"), timeout=5_000)
+    assert relay.last[0] == "ValueError: something nobody expected" and "Traceback" in relay.last[1]
+    sys.excepthook = sys.__excepthook__
