@@ -5,17 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any, TextIO
 
-from .core.errors import StudioError
-from .core.pipeline.events import (
-    RunFinished,
-    StageCancelled,
-    StageFailed,
-    StageFinished,
-    StageLog,
-    StageProgress,
-    StageSkipped,
-    StageStarted,
-)
+from .core.pipeline.events import RunFinished, StageLog, StageProgress, StageStarted, event_text
 
 BAR = 24
 
@@ -40,26 +30,21 @@ class ConsoleReporter:
         self.stream.flush()
 
     def __call__(self, event: Any) -> None:
-        if isinstance(event, StageStarted):
+        if isinstance(event, StageProgress):
+            if self.live:
+                self.stream.write(f"\r\033[K  {_bar(event.fraction)} {event.fraction:4.0%} {event.message}")
+                self.stream.flush()
+                self._line_open = True
+        elif isinstance(event, StageStarted):
             self._print(f"- {event.stage}: {event.description}")
-        elif isinstance(event, StageProgress) and self.live:
-            self.stream.write(f"\r\033[K  {_bar(event.fraction)} {event.fraction:4.0%} {event.message}")
-            self.stream.flush()
-            self._line_open = True
-        elif isinstance(event, StageLog) and (self.verbose or event.warning):
-            self._print(f"  {'WARNING: ' if event.warning else ''}{event.line}")
-        elif isinstance(event, StageFinished):
-            self._print(f"  done in {event.seconds:.2f} s: {event.summary}")
-        elif isinstance(event, StageSkipped):
-            self._print(f"  skipped: {event.reason}")
-        elif isinstance(event, StageCancelled):
-            self._print(f"  cancelled after {event.seconds:.2f} s")
-        elif isinstance(event, StageFailed):
-            error = event.error
-            text = error.line() if isinstance(error, StudioError) else f"{type(error).__name__}: {error}"
-            self._print(f"  FAILED: {text}")
+        elif isinstance(event, StageLog) and not (self.verbose or event.warning):
+            return
         elif isinstance(event, RunFinished):
             self._print(summary_table(event))
+        else:
+            text = event_text(event)
+            if text is not None:
+                self._print(f"  {text}")
 
 
 def summary_table(finished: RunFinished) -> str:

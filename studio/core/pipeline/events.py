@@ -63,3 +63,24 @@ class RunFinished:
 
 
 Event = StageStarted | StageProgress | StageLog | StageFinished | StageSkipped | StageFailed | StageCancelled | RunFinished
+
+
+def event_text(event: Event) -> str | None:
+    """One line that says what ``event`` means (without its stage name); None for progress."""
+    if isinstance(event, StageStarted):
+        return event.description
+    if isinstance(event, StageLog):
+        return ("WARNING: " if event.warning else "") + event.line
+    if isinstance(event, StageFinished):
+        return f"done in {event.seconds:.2f} s: {event.summary}"
+    if isinstance(event, StageSkipped):
+        return f"skipped: {event.reason}"
+    if isinstance(event, StageCancelled):
+        return f"cancelled after {event.seconds:.2f} s"
+    if isinstance(event, StageFailed):
+        error = event.error
+        line = error.line() if hasattr(error, "line") else f"{type(error).__name__}: {error}"
+        return f"FAILED: {line}"
+    if isinstance(event, RunFinished):
+        return f"run {event.status}: {event.run_dir or 'nothing written'}"
+    return None
