@@ -64,6 +64,9 @@ def cmd_convert(args: argparse.Namespace) -> int:
             calibration_steps=args.calibration_steps,
             episodes=args.episodes,
             edgetpu_compiler=args.edgetpu_compiler,
+            int8_min_score=args.int8_min_score,
+            repair_int8=not args.no_int8_repair,
+            student_hidden=[int(h) for h in args.student.split(",")] if args.student else None,
             thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error),
         )
     except ValueError as exc:
@@ -144,7 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
                          help="steps of the original policy in its environment (1000; 0 for none)")
     convert.add_argument("--calibration-steps", type=int, default=1000,
                          help="int8: visited observations to calibrate on (1000)")
-    convert.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
+    convert.add_argument("--episodes", type=int, default=20, help="closed-loop episodes per artifact (20)")
+    convert.add_argument("--int8-min-score", type=float, default=0.95,
+                         help="int8: least closed-loop score before repairs are tried (0.95)")
+    convert.add_argument("--no-int8-repair", action="store_true", help="int8: measure only, never repair")
+    convert.add_argument("--student", metavar="H1,H2", help="int8 distillation: the student's hidden layers "
+                                                           "(default: the original's)")
     convert.add_argument("--edgetpu-compiler", metavar="PATH",
                          help="the Edge TPU compiler (default: $SB3_STUDIO_EDGETPU_COMPILER, then PATH)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
@@ -161,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--jobs", type=int, default=2, help="models converted at once (2)")
     many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
     many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
-    many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact (10)")
+    many.add_argument("--episodes", type=int, default=20, help="closed-loop episodes per artifact (20)")
     many.set_defaults(func=cmd_convert_many)
 
     bench = sub.add_parser("bench", help="measure the latency of every runtime of a model or run folder",

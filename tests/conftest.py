@@ -52,3 +52,20 @@ def normalized_model(tiny_dir: Path) -> tuple[Path, Path]:
 @pytest.fixture(scope="session")
 def custom_extractor_model(tiny_dir: Path) -> Path:
     return tiny_models.train_custom_extractor(tiny_dir)
+
+
+ALL = ["onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "edgetpu"]
+
+
+@pytest.fixture(scope="session")
+def zoo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every zoo agent converted to every format once, int8 repairs included (about 2 minutes)."""
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    root = tmp_path_factory.mktemp("zoo-runs")
+    runs = {}
+    for name, model in ZOO_AGENTS.items():
+        execute(ConvertSpec(model=model, targets=ALL, out=root / name), emit=lambda event: None)
+        runs[name] = root / name
+    return runs

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import warnings
 from pathlib import Path
+from typing import Any
 
 from ..errors import ExportError
 from ..loading import LoadedModel
@@ -16,10 +17,20 @@ DEFAULT_OPSET = 17
 
 def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[bytes, PolicyIO]:
     """The ONNX model as bytes (with the policy's I/O description in its metadata), and that description."""
+    return export_module_bytes(ExactPolicy(loaded).eval(), loaded.path, opset), policy_io_of(loaded)
+
+
+def policy_io_of(loaded: LoadedModel) -> PolicyIO:
+    from ..policy_io import policy_io_for
+
+    return policy_io_for(loaded.observation_space, loaded.action_space)
+
+
+def export_module_bytes(module: Any, source: Path, opset: int = DEFAULT_OPSET) -> bytes:
+    """Export a policy graph (a module with ``io`` and ``example_inputs()``) to ONNX bytes."""
     import onnx
     import torch
 
-    module = ExactPolicy(loaded).eval()
     names = [spec.name for spec in module.io.inputs]
     buffer = io.BytesIO()
     try:
@@ -37,13 +48,13 @@ def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[
                 dynamo=False,
             )
     except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; name it on the stage's row
-        raise ExportError(loaded.path, f"ONNX export failed ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
+        raise ExportError(source, f"ONNX export failed ({type(exc).__name__}: {str(exc).splitlines()[0]})") from exc
     model = onnx.load_from_string(buffer.getvalue())
     entry = model.metadata_props.add()
     entry.key, entry.value = ONNX_METADATA_KEY, module.io.dumps()
     model.producer_name = "sb3-studio"
     onnx.checker.check_model(model)
-    return model.SerializeToString(), module.io
+    return model.SerializeToString()
 
 
 def read_policy_io(path: Path) -> PolicyIO | None:

@@ -26,7 +26,10 @@ class ConvertSpec:
     samples: int = 1000
     rollout_steps: int = 1000
     calibration_steps: int = 1000
-    episodes: int = 10  # closed-loop episodes per artifact
+    episodes: int = 20  # closed-loop episodes per artifact
+    int8_min_score: float = 0.95  # below it, the int8 stage tries repairs
+    repair_int8: bool = True
+    student_hidden: list[int] | None = None  # distillation: the student's hidden layers (default: the original's)
     edgetpu_compiler: Path | None = None  # default: $SB3_STUDIO_EDGETPU_COMPILER or PATH
     thresholds: Thresholds = field(default_factory=Thresholds)
 
@@ -64,11 +67,16 @@ class ConvertSpec:
             ("--rollout-steps", self.rollout_steps, default.rollout_steps),
             ("--calibration-steps", self.calibration_steps, default.calibration_steps),
             ("--episodes", self.episodes, default.episodes),
+            ("--int8-min-score", self.int8_min_score, default.int8_min_score),
             ("--min-agreement", self.thresholds.min_agreement, default.thresholds.min_agreement),
             ("--max-error", self.thresholds.max_abs_error, default.thresholds.max_abs_error),
         ):
             if value != base:
                 args += [flag, str(value)]
+        if not self.repair_int8:
+            args.append("--no-int8-repair")
+        if self.student_hidden:
+            args += ["--student", ",".join(str(h) for h in self.student_hidden)]
         if self.trust:
             args.append("--trust")
         if self.force:

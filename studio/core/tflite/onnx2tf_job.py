@@ -67,13 +67,13 @@ def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarra
     return data.reshape((-1, *spec.shape))
 
 
-def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool) -> Onnx2TfPlan:
+def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor: bool = False) -> Onnx2TfPlan:
     """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
     out = workdir / "out"
     command = ["-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
     calibration: dict[str, Path] = {}
     if int8:
-        command += ["-oiqt", "-qt", "per-channel"]
+        command += ["-oiqt", "-qt", "per-tensor" if per_tensor else "per-channel"]
         for spec in io.inputs:
             calibration[spec.name] = workdir / f"calibration_{spec.name}.npy"
         for name, path in calibration.items():  # one -cind per input, data already in raw units

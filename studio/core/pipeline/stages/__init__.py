@@ -2,6 +2,7 @@
 
 from .base import Stage, StagePlan, StageResult
 from .edgetpu import EdgeTPUCompileStage, EdgeTPUReadinessStage
+from .int8_repair import Int8RepairStage
 from .load import LoadStage
 from .observations import ObservationsStage
 from .onnx import OnnxStage
@@ -21,6 +22,7 @@ def stages_for(targets: list[str]) -> list[Stage]:
         stages.append(TFLiteConvertStage())
         stages += [VerifyTFLiteStage(key) for key in tflite]
     if "tflite_int8" in tflite:
+        stages.append(Int8RepairStage())
         stages.append(EdgeTPUReadinessStage())
     if "edgetpu" in targets:
         stages.append(EdgeTPUCompileStage())

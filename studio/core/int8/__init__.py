@@ -1,0 +1,1 @@
+"""int8 that still plays: measuring and repairing what post-training quantisation breaks."""
