@@ -27,6 +27,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN
     win.show()
     yield win
     win.pipeline.shutdown()
+    win.rollouts_controller.shutdown()
     win.graph.stop()
 
 
@@ -95,7 +96,8 @@ def test_run_onnx_and_tflite_stages_to_the_end(qtbot, window, tmp_path: Path) ->
     assert isinstance(finished.args[0], RunFinished) and finished.args[0].status == "passed"
     statuses = {name: row.status for name, row in panel.stages.rows.items()}
     assert statuses == {"load": "passed", "observations": "passed", "onnx": "passed", "tflite": "passed",
-                        "verify-tflite-fp32": "passed", "verify-tflite-int8": "passed", "edgetpu-readiness": "passed"}
+                        "verify-tflite-fp32": "passed", "verify-tflite-int8": "passed", "int8-repair": "passed",
+                        "edgetpu-readiness": "passed"}
     assert (tmp_path / "run" / "policy_int8.tflite").is_file()
     panel.stages.selectRow(list(panel.stages.rows).index("edgetpu-readiness"))
     assert panel.details.ops.rowCount() == 7 and panel.details.ops.item(6, 0).text().endswith("ARG_MAX")
@@ -183,3 +185,33 @@ def test_unexpected_errors_reach_a_dialog(qtbot, window) -> None:  # noqa: ANN00
     qtbot.waitUntil(lambda: hasattr(relay, "last"), timeout=5_000)
     assert relay.last[0] == "ValueError: something nobody expected" and "Traceback" in relay.last[1]
     sys.excepthook = sys.__excepthook__
+
+
+def test_rollout_viewer_plays_runtimes_side_by_side_and_records(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    from studio.core.library import run_dir_for
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    run = run_dir_for(ZOO_AGENTS["ppo"])
+    execute(ConvertSpec(model=ZOO_AGENTS["ppo"], targets=["onnx", "tflite-fp32", "tflite-int8"], out=run, episodes=2),
+            emit=lambda e: None)
+    drop(window, ZOO_AGENTS["ppo"])
+    loaded(qtbot, window, 1)
+    panel = window.rollouts
+    window.tabs.setCurrentWidget(panel)
+    assert sorted(panel.runtime_boxes) == ["edgetpu", "litert-fp32", "litert-int8", "onnxruntime", "sb3"]
+    panel.episodes.setValue(1)
+    panel.speed.setValue(240)
+    panel.record.setChecked(True)
+    with qtbot.waitSignal(window.rollouts_controller.snapshot, timeout=60_000):
+        panel.reset_button.click()
+    assert sorted(panel.panes) == ["litert-fp32", "litert-int8", "onnxruntime", "sb3"]
+    with qtbot.waitSignal(window.rollouts_controller.recorded, timeout=120_000):
+        panel.play_button.click()
+    rows = {row["runtime"]: row for row in panel.summary_rows}
+    assert rows["sb3"]["mean_return"] == 500.0 and rows["litert-fp32"]["score"] == pytest.approx(1.0)
+    assert rows["onnxruntime"]["agreement_percent"] == 100.0
+    assert panel.table.rowCount() == 4
+    path, frames = panel.recorded_file
+    assert frames == 501 and path.is_file()  # the first frame and one per step
+    assert panel.panes["sb3"].state["step"] == 500

@@ -83,9 +83,23 @@ def main() -> None:
     readiness = list(panel.stages.rows).index("edgetpu-readiness")
     panel.stages.selectRow(readiness)
     shot("02-pipeline")
+    rollouts = window.rollouts
+    window.tabs.setCurrentWidget(rollouts)
+    for name, box in rollouts.runtime_boxes.items():
+        box.setChecked(name in ("sb3", "litert-fp32", "litert-int8", "litert-int8-plain"))
+    rollouts.episodes.setValue(1)
+    rollouts.speed.setValue(240)
+    done = []
+    window.rollouts_controller.summary.connect(done.append)
+    rollouts.reset_button.click()
+    wait(30, until=lambda: bool(rollouts.panes))
+    rollouts.play_button.click()
+    wait(60, until=lambda: bool(done))
+    shot("03-rollouts")
+    window.tabs.setCurrentWidget(panel)
     panel.graph_button.click()
     wait(20, until=lambda: False)
-    shot("03-graph")
+    shot("04-graph")
     window.close()
     app.quit()
     if xvfb is not None:

@@ -16,6 +16,8 @@ from .log_panel import QtLogPanel
 from .model_browser import QtModelBrowser
 from .pipeline_controller import PipelineController
 from .pipeline_panel import QtPipelinePanel
+from .rollout_controller import RolloutController
+from .rollout_panel import QtRolloutPanel
 from .watch_folder import FolderWatcher
 
 MODEL_FILTER = "Models (*.zip *.onnx *.tflite);;All files (*)"
@@ -33,9 +35,12 @@ class MainWindow(QMainWindow):
         self.browser = QtModelBrowser(self.library)
         self.pipeline_panel = QtPipelinePanel(self.pipeline)
         self.graph = QtGraphView()
+        self.rollouts_controller = RolloutController(self)
+        self.rollouts = QtRolloutPanel(self.rollouts_controller)
         self.log = QtLogPanel()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.pipeline_panel, "Pipeline")
+        self.tabs.addTab(self.rollouts, "Rollouts")
         self.tabs.addTab(self.graph, "Graph")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.browser)
@@ -50,6 +55,7 @@ class MainWindow(QMainWindow):
         self.watcher = FolderWatcher(self)
         self._menus()
         self.browser.selected.connect(self.pipeline_panel.set_entry)
+        self.browser.selected.connect(self._select_for_rollouts)
         self.browser.added.connect(lambda path: self.log.write(f"added {path}"))
         self.library.described.connect(self._on_described)
         self.pipeline.event.connect(self.log.pipeline_event)
@@ -97,12 +103,16 @@ class MainWindow(QMainWindow):
         if error:
             self.log.write(f"cannot read: {error}")
 
+    def _select_for_rollouts(self, entry: object) -> None:
+        self.rollouts.set_entry(entry, self.pipeline_panel.run_dir())
+
     def _on_run_finished(self, finished: object) -> None:
         entry = self.pipeline_panel.entry
         run_dir = getattr(finished, "run_dir", None)
         if entry is not None and run_dir is not None:
             entry.run_dir = Path(run_dir)  # the browser shows the conversions of the latest run
         self.browser.refresh()
+        self.rollouts.set_entry(entry, Path(run_dir) if run_dir else None)
 
     def show_graph(self, path: Path) -> None:
         self.tabs.setCurrentWidget(self.graph)
@@ -125,5 +135,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.pipeline.shutdown()
+        self.rollouts_controller.shutdown()
         self.graph.stop()
         super().closeEvent(event)

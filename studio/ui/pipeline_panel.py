@@ -100,6 +100,10 @@ class QtPipelinePanel(QWidget):
         folder = self._run_dir()
         self.manifest = read_manifest(folder) if folder else None
 
+    def run_dir(self) -> Path | None:
+        """Where the selected model's conversions are (the output folder setting, or its default)."""
+        return self._run_dir()
+
     def _run_dir(self) -> Path | None:
         if self.entry is None or self.entry.kind != "sb3":
             return None

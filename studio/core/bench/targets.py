@@ -19,6 +19,7 @@ RUNTIMES: dict[str, str | None] = {
     "litert-fp32": "tflite_fp32",
     "litert-fp16": "tflite_fp16",
     "litert-int8": "tflite_int8",
+    "litert-int8-plain": "tflite_int8_plain",  # plain post-training int8, kept when int8 was repaired
     "edgetpu": "edgetpu",
 }
 
