@@ -28,6 +28,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN
     yield win
     win.pipeline.shutdown()
     win.rollouts_controller.shutdown()
+    win.bench_controller.shutdown()
     win.graph.stop()
 
 
@@ -215,3 +216,62 @@ def test_rollout_viewer_plays_runtimes_side_by_side_and_records(qtbot, window, t
     path, frames = panel.recorded_file
     assert frames == 501 and path.is_file()  # the first frame and one per step
     assert panel.panes["sb3"].state["step"] == 500
+
+
+def test_benchmark_tab_charts_the_engine_samples_and_exports_them(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    import json
+
+    import numpy as np
+
+    from studio.core.library import run_dir_for
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    run = run_dir_for(ZOO_AGENTS["ppo"])
+    execute(ConvertSpec(model=ZOO_AGENTS["ppo"], targets=["onnx", "tflite-fp32"], out=run, episodes=2),
+            emit=lambda e: None)
+    drop(window, ZOO_AGENTS["ppo"])
+    loaded(qtbot, window, 1)
+    panel = window.bench
+    window.tabs.setCurrentWidget(panel)
+    assert panel.run_button.isEnabled()
+    panel.calls.setValue(200)
+    panel.rounds.setValue(2)
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: panel.results is not None and not window.bench_controller.running, timeout=120_000)
+    charts = panel.charts
+    charts._redraw()
+    assert sorted(charts.samples) == ["litert-fp32", "onnxruntime", "sb3", "torch"]
+    for name, samples in panel.received.items():
+        assert charts.samples[name] == samples  # every sample the engine produced reached the chart
+        assert panel.results["runtimes"][name]["batches"]["1"]["calls"] == len(samples) == 200
+        np.testing.assert_allclose(charts.curves[name].yData, np.asarray(samples) / 1e3)  # unlogged data
+    text = panel.availability.text()
+    assert "edgetpu (Coral)" in text and "not available" in text and "libedgetpu" in text
+    assert "harness overhead" in charts.bars.titleLabel.text
+    panel.save_png(tmp_path / "charts.png")
+    panel.save_csv(tmp_path / "bench.csv")
+    panel.save_json(tmp_path / "bench.json")
+    assert (tmp_path / "charts.png").stat().st_size > 5_000
+    csv_lines = (tmp_path / "bench.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("runtime,") and sum(line.startswith("litert-fp32,") for line in csv_lines) == 1
+    exported = json.loads((tmp_path / "bench.json").read_text())
+    assert exported["samples_ns"] == panel.received
+    assert (run / "bench" / "bench.json").is_file() and len(list((run / "bench" / "history").glob("*.json"))) == 1
+    assert panel.history.count() == 2  # "(nothing)" and the run just made
+    panel.history.setCurrentIndex(1)  # compare with it: pale bars beside the current ones
+    assert "earlier run" in charts.bars.titleLabel.text
+
+
+def test_sweep_view_plots_latency_against_size(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
+    import json
+
+    rows = [{"width": w, "depth": 2, "acting_parameters": p, "runtime": r, "batch": 1, "p50_us": v, "p99_us": v * 2}
+            for (w, p) in ((64, 4482), (1024, 1054722)) for r, v in (("sb3", 100.0 + p / 1e4), ("litert-int8", 3.0 + p / 5e4))]
+    path = tmp_path / "sweep.json"
+    path.write_text(json.dumps(rows))
+    window.bench.show_sweep(path)
+    items = window.bench.sweep.listDataItems()
+    assert sorted(item.name() for item in items) == ["litert-int8", "sb3"]
+    sb3 = next(item for item in items if item.name() == "sb3")
+    assert list(sb3.xData) == [4482, 1054722] and sb3.yData[1] > sb3.yData[0]

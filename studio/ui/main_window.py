@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QSplitter, 
 
 from studio.core.library import default_watch_folder
 
+from .bench_controller import BenchController
+from .bench_panel import QtBenchPanel
 from .graph_view import QtGraphView
 from .library_controller import LibraryController
 from .log_panel import QtLogPanel
@@ -37,10 +39,13 @@ class MainWindow(QMainWindow):
         self.graph = QtGraphView()
         self.rollouts_controller = RolloutController(self)
         self.rollouts = QtRolloutPanel(self.rollouts_controller)
+        self.bench_controller = BenchController(self)
+        self.bench = QtBenchPanel(self.bench_controller)
         self.log = QtLogPanel()
         self.tabs = QTabWidget()
         self.tabs.addTab(self.pipeline_panel, "Pipeline")
         self.tabs.addTab(self.rollouts, "Rollouts")
+        self.tabs.addTab(self.bench, "Benchmark")
         self.tabs.addTab(self.graph, "Graph")
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.browser)
@@ -104,7 +109,9 @@ class MainWindow(QMainWindow):
             self.log.write(f"cannot read: {error}")
 
     def _select_for_rollouts(self, entry: object) -> None:
-        self.rollouts.set_entry(entry, self.pipeline_panel.run_dir())
+        run_dir = self.pipeline_panel.run_dir()
+        self.rollouts.set_entry(entry, run_dir)
+        self.bench.set_run(run_dir, getattr(entry, "name", ""))
 
     def _on_run_finished(self, finished: object) -> None:
         entry = self.pipeline_panel.entry
@@ -113,6 +120,7 @@ class MainWindow(QMainWindow):
             entry.run_dir = Path(run_dir)  # the browser shows the conversions of the latest run
         self.browser.refresh()
         self.rollouts.set_entry(entry, Path(run_dir) if run_dir else None)
+        self.bench.set_run(Path(run_dir) if run_dir else None, getattr(entry, "name", ""))
 
     def show_graph(self, path: Path) -> None:
         self.tabs.setCurrentWidget(self.graph)
@@ -136,5 +144,6 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.pipeline.shutdown()
         self.rollouts_controller.shutdown()
+        self.bench_controller.shutdown()
         self.graph.stop()
         super().closeEvent(event)

@@ -48,6 +48,7 @@ class QtModelBrowser(QWidget):
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
         splitter.setSizes([300, 200])
+        self.setMinimumWidth(380)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.hint)

@@ -89,6 +89,7 @@ class QtRolloutPanel(QWidget):
         self.reset_button, self.play_button = QPushButton("Reset"), QPushButton("Play")
         self.pause_button, self.step_button = QPushButton("Pause"), QPushButton("Step")
         controls = QHBoxLayout()
+        self.title.setWordWrap(True)
         for label, widget in (("Seed", self.seed), ("Episodes", self.episodes), ("Speed", self.speed)):
             controls.addWidget(QLabel(label))
             controls.addWidget(widget)

@@ -60,9 +60,9 @@ def targets_for_run(run_dir: Path, threads: int = 1, only: list[str] | None = No
             if key == "edgetpu" and key not in manifest["artifacts"]:
                 key = "tflite_int8"  # not compiled here: the Edge TPU target still says why it cannot run
             entry = manifest["artifacts"].get(key)
-            if entry is None:
+            if entry is None and name != "edgetpu":
                 continue
-            artifact = str(run_dir / entry["path"])
+            artifact = str(run_dir / entry["path"]) if entry else None  # the Coral still says why it cannot run
         targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact, io, threads))
     return targets
 
@@ -88,9 +88,13 @@ def open_runtime(target: RuntimeTarget) -> Any:
         from ..runtimes.onnx import OnnxRuntime
 
         return OnnxRuntime(Path(target.artifact), io, threads=target.threads)
-    if io is None:
-        raise RuntimeUnavailable(target.name, "the run has no ONNX I/O description", "convert the model again")
-    from ..runtimes.litert import LiteRTRuntime
+    from ..runtimes.litert import LiteRTRuntime, load_edgetpu_delegate
 
     edgetpu = target.name == "edgetpu"
+    if target.artifact is None:
+        if edgetpu:
+            load_edgetpu_delegate()  # no library or no device: say that first, with how to install it
+        raise RuntimeUnavailable(target.name, "this run has no int8 model for it", "convert with --to edgetpu")
+    if io is None:
+        raise RuntimeUnavailable(target.name, "the run has no ONNX I/O description", "convert the model again")
     return LiteRTRuntime(Path(target.artifact), io, threads=target.threads, name=target.name, edgetpu=edgetpu)
