@@ -39,10 +39,6 @@ def stack(observations: list[Any]) -> Any:
     return np.stack(observations)
 
 
-def take(batch: Any, index: Any) -> Any:
-    return {k: v[index] for k, v in batch.items()} if isinstance(batch, dict) else batch[index]
-
-
 def concat(batches: list[Any]) -> Any:
     if isinstance(batches[0], dict):
         return {k: np.concatenate([b[k] for b in batches]) for k in batches[0]}

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
-    QFileDialog,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -179,11 +178,6 @@ class QtRolloutPanel(QWidget):
             pane.deleteLater()
         self.panes = {}
         self.controller.send("reset", settings)
-
-    def choose_recording(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Record rollouts", "", "MP4 video (*.mp4)")
-        if path:
-            self.record.setChecked(True)
 
     def _on_snapshot(self, panes: list[dict[str, Any]]) -> None:
         if not self.panes:
