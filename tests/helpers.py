@@ -33,3 +33,18 @@ def set_data_entry(files: dict[str, bytes], key: str, pickled: bytes) -> dict[st
     data = json.loads(files["data"])
     data[key] = {":type:": "<class 'object'>", ":serialized:": base64.b64encode(pickled).decode()}
     return dict(files, data=json.dumps(data).encode())
+
+
+def visited_observations(loaded: Any, n: int, seed: int) -> np.ndarray:
+    """Raw observations the original visits, collected by the test itself with plain Gymnasium."""
+    import gymnasium as gym
+
+    env = gym.make(loaded.env_id)
+    obs, _ = env.reset(seed=seed)
+    seen = []
+    for _ in range(n):
+        seen.append(obs)
+        obs, _, terminated, truncated, _ = env.step(loaded.predict(obs[None])[0])
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return np.stack(seen)

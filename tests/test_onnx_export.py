@@ -11,6 +11,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from conftest import ZOO_AGENTS
+from helpers import visited_observations
 from tiny_models import ENV_IDS, SPECS
 
 from studio.core.loading import load_model
@@ -36,15 +37,7 @@ def _observations(loaded, n: int = 300) -> list[dict | np.ndarray]:  # noqa: ANN
         sampled = _bounded_samples(space, n, rng)
     batches = [sampled]
     if loaded.env_id:
-        env = gym.make(loaded.env_id)
-        obs, _ = env.reset(seed=3)
-        visited = []
-        for _ in range(n):
-            visited.append(obs)
-            obs, _, terminated, truncated, _ = env.step(loaded.predict(obs[None])[0])
-            if terminated or truncated:
-                obs, _ = env.reset()
-        batches.append(np.stack(visited))
+        batches.append(visited_observations(loaded, n, seed=3))
     return batches
 
 

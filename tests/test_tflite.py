@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter
 from conftest import ALL, REPO, ZOO_AGENTS
+from helpers import visited_observations
 
 from studio.core.loading import load_model
 from studio.core.pipeline.events import StageCancelled, StageLog
@@ -31,18 +32,6 @@ pytestmark = pytest.mark.slow
 
 def manifest(run: Path) -> dict:
     return json.loads((run / "run.json").read_text())
-
-
-def _own_observations(loaded, n: int = 200) -> np.ndarray:  # noqa: ANN001
-    env = gym.make(loaded.env_id)
-    obs, _ = env.reset(seed=123)
-    seen = []
-    for _ in range(n):
-        seen.append(obs)
-        obs, _, terminated, truncated, _ = env.step(loaded.predict(obs[None])[0])
-        if terminated or truncated:
-            obs, _ = env.reset()
-    return np.stack(seen).astype(np.float32)
 
 
 @pytest.mark.parametrize("name", sorted(ZOO_AGENTS))
@@ -69,7 +58,7 @@ def test_float32_tflite_matches_predict(name: str, zoo_runs: dict[str, Path]) ->
     interpreter = Interpreter(model_path=str(zoo_runs[name] / "policy_float32.tflite"))
     interpreter.allocate_tensors()
     (inp,), (out,) = interpreter.get_input_details(), interpreter.get_output_details()
-    obs = _own_observations(loaded)
+    obs = visited_observations(loaded, 200, seed=123).astype(np.float32)
     actions = []
     for row in obs:
         interpreter.set_tensor(inp["index"], row[None])
