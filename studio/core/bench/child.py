@@ -20,6 +20,17 @@ import numpy as np
 
 
 def _rss_mb() -> float:
+    """Peak resident memory of this process since it started its program.
+
+    ``ru_maxrss`` would also count the parent's memory copied at fork, before exec: read VmHWM, which
+    belongs to the program's own address space.
+    """
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
