@@ -40,6 +40,7 @@ WORKDIR = ".work-int8"
 class Int8RepairStage:
     name = "int8-repair"
     cacheable = True
+    blocking = False  # the int8 model is there either way: readiness and the Edge TPU still follow
     touches = ["tflite_int8"]
 
     def plan(self, spec: ConvertSpec) -> StagePlan:
@@ -95,7 +96,10 @@ class Int8RepairStage:
             attempts.append(self._attempt(ctx, progress, workdir / f"a{index}", method, source, states, per_tensor, share))
             if attempts[-1]["score"] >= threshold:
                 return attempts[-1]
-        attempts.append(self._distil(ctx, progress, workdir, states))
+        try:
+            attempts.append(self._distil(ctx, progress, workdir, states))
+        except ValueError as exc:  # image or Dict observations: no student for them (yet)
+            progress.warn(f"quantisation-aware distillation not possible: {exc}")
         return max(attempts, key=lambda a: a["score"])
 
     def _distil(self, ctx: RunContext, progress: Progress, workdir: Path, states: Any) -> dict[str, Any]:
