@@ -130,3 +130,12 @@ def test_agent_trained_here_keeps_its_behaviour_in_int8(trained_agent: Path, tmp
     assert closed["original_mean"] > closed["random_mean"] + 50  # a real agent, so the score means something
     assert closed["score"] >= 0.95
     assert finished.status == "passed"
+
+
+def test_student_refuses_image_observations(tiny_models_paths: dict[str, Path]) -> None:
+    """Image policies are not distilled (the repair stage then keeps its best recalibration)."""
+    from torch import nn
+
+    loaded = load_model(tiny_models_paths["ppo_image_discrete"])
+    with pytest.raises(ValueError, match="flat"):
+        StudentPolicy(loaded, [64, 64], nn.ReLU, 4)
