@@ -112,3 +112,22 @@ def test_image_policy_takes_nchw_float(tiny_models_paths: dict[str, Path], tmp_p
     execute(ConvertSpec(model=tiny_models_paths["ppo_image_discrete"], out=tmp_path / "run"), emit=lambda e: None)
     (graph_input,) = ort.InferenceSession(str(tmp_path / "run" / "policy.onnx")).get_inputs()
     assert graph_input.shape == ["batch", 3, 36, 36] and graph_input.type == "tensor(float)"
+
+
+@pytest.mark.parametrize("name, layer", [("ppo", "mlp_extractor.policy_net.0"), ("sac", "latent_pi.0"),
+                                         ("dqn", "q_net.0"), ("qrdqn", "quantile_net.0")])
+def test_first_layer_split_in_two_float16_halves_acts_the_same(name: str, layer: str) -> None:
+    import torch
+
+    from studio.core.export.split_first_layer import SplitLinear, split_first_layer
+
+    loaded, reference = load_model(ZOO_AGENTS[name]), load_model(ZOO_AGENTS[name])
+    assert split_first_layer(loaded.policy) == layer
+    from studio.core.inspection import acting_network
+
+    split = acting_network(loaded.policy).get_submodule(layer)
+    assert isinstance(split, SplitLinear)
+    assert torch.equal(split.high.weight.half().float(), split.high.weight)  # exact in float16
+    assert split.low.weight.abs().max() <= split.high.weight.abs().max() * 2.0**-10  # what float16 left over
+    obs = _observations(reference)[0]
+    np.testing.assert_allclose(loaded.predict(obs), reference.predict(obs), atol=2e-6)

@@ -75,18 +75,20 @@ def test_float32_tflite_matches_predict(name: str, zoo_runs: dict[str, Path]) ->
 
 
 @pytest.mark.parametrize("name", sorted(ZOO_AGENTS))
-def test_float16_within_bounds_or_reported(name: str, zoo_runs: dict[str, Path]) -> None:
+def test_float16_within_bounds(name: str, zoo_runs: dict[str, Path]) -> None:
     data = manifest(zoo_runs[name])
-    report = data["artifacts"]["tflite_fp16"]["verification"]
+    artifact = data["artifacts"]["tflite_fp16"]
     stage = next(s for s in data["stages"] if s["name"] == "verify-tflite-fp16")
-    rollout = report["sources"]["rollout"]
-    assert rollout.get("max_abs_error", 0.0) <= 1e-2
-    assert rollout.get("agreement_percent", 100.0) >= 98.0
-    sampled_error = report["sources"]["sampled"].get("max_abs_error", 0.0)
-    if sampled_error <= 1e-2:
-        assert stage["status"] == "passed"
-    else:  # SAC Pendulum: fp16 first-layer weights times velocities up to 8 give 0.0106 at worst
-        assert stage["status"] == "failed" and "max error" in stage["error"] and data["status"] == "failed"
+    assert stage["status"] == "passed"
+    for source in artifact["verification"]["sources"].values():
+        assert source.get("max_abs_error", 0.0) <= 1e-2
+        assert source.get("agreement_percent", 100.0) >= 98.0
+    if name == "sac":  # plain float16 was 0.0106 off: the first layer was split into two float16 halves
+        assert artifact["repaired"] and "two float16 halves" in artifact["method"]
+        assert "max error 0.0106 > 0.01" in artifact["fidelity_before"]["failures"][0]
+        assert artifact["bytes"] - artifact["bytes_before"] < 2048
+    else:
+        assert "repaired" not in artifact
 
 
 @pytest.mark.parametrize("name", sorted(ZOO_AGENTS))
