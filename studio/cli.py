@@ -67,7 +67,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
             int8_min_score=args.int8_min_score,
             repair_int8=not args.no_int8_repair,
             student_hidden=[int(h) for h in args.student.split(",")] if args.student else None,
-            thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error),
+            thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error,
+                                  min_score=args.min_score),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -159,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="discrete actions: least agreement in percent (100)")
     convert.add_argument("--max-error", type=float, default=1e-5,
                          help="Box actions: largest absolute error in action units (1e-5)")
+    convert.add_argument("--min-score", type=float, default=0.99,
+                         help="float artifacts: least closed-loop score (0.99)")
     convert.add_argument("-v", "--verbose", action="store_true", help="print every log line")
     convert.set_defaults(func=cmd_convert)
 

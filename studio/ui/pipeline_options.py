@@ -66,11 +66,17 @@ class QtPipelineOptions(QWidget):
         self.max_error = QLineEdit(f"{defaults.thresholds.max_abs_error:g}")
         self.min_score = QDoubleSpinBox(decimals=3, minimum=-10, maximum=1, singleStep=0.01,
                                         value=defaults.thresholds.min_score)
+        self.int8_min_score = QDoubleSpinBox(decimals=3, minimum=-10, maximum=1, singleStep=0.01,
+                                             value=defaults.int8_min_score)
+        self.repair_int8 = QCheckBox("Repair int8 that falls short")
+        self.repair_int8.setChecked(defaults.repair_int8)
         thresholds = QGroupBox("Verification thresholds")
         form = QFormLayout(thresholds)
         form.addRow("Least agreement (%)", self.min_agreement)
         form.addRow("Largest action error", self.max_error)
         form.addRow("Least closed-loop score", self.min_score)
+        form.addRow("int8: least closed-loop score", self.int8_min_score)
+        form.addRow("", self.repair_int8)
         self.output = QLineEdit()
         self.output.setPlaceholderText("the studio's runs folder")
         browse = QPushButton("Browse…")
@@ -115,4 +121,6 @@ class QtPipelineOptions(QWidget):
             calibration_steps=self.calibration_steps.value(),
             episodes=self.episodes.value(),
             thresholds=Thresholds(self.min_agreement.value(), max_error, self.min_score.value()),
+            int8_min_score=self.int8_min_score.value(),
+            repair_int8=self.repair_int8.isChecked(),
         )

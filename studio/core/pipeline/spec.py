@@ -70,6 +70,7 @@ class ConvertSpec:
             ("--int8-min-score", self.int8_min_score, default.int8_min_score),
             ("--min-agreement", self.thresholds.min_agreement, default.thresholds.min_agreement),
             ("--max-error", self.thresholds.max_abs_error, default.thresholds.max_abs_error),
+            ("--min-score", self.thresholds.min_score, default.thresholds.min_score),
         ):
             if value != base:
                 args += [flag, str(value)]
