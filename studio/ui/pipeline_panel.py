@@ -59,7 +59,7 @@ class QtPipelinePanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(self.options)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(300)
+        scroll.setMinimumWidth(350)
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(scroll)
         outer.addWidget(right)
