@@ -41,7 +41,7 @@ def main() -> None:
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     import studio.core  # noqa: F401
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt, QTimer
+    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
@@ -73,7 +73,6 @@ def main() -> None:
     bad.write_text("this is not a model")
     window.open_model(bad)
     wait(60, until=lambda: window.library.pending == 0)
-    rows = {e.path.name: i for i, e in enumerate(window.browser.model.entries)}
     window.browser.table.selectRow([i for i, e in enumerate(window.browser.model.entries)
                                     if "dqn" in str(e.path)][0])
     shot("01-browser")
@@ -114,7 +113,6 @@ def main() -> None:
     if xvfb is not None:
         xvfb.terminate()
     shutil.rmtree(data, ignore_errors=True)
-    del rows
 
 
 if __name__ == "__main__":

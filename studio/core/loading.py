@@ -95,7 +95,8 @@ def _read_archive(path: Path) -> dict[str, bytes]:
     if path.is_dir():
         raise ModelLoadError(path, "is a folder, not a model file")
     try:
-        head = path.open("rb").read(4)
+        with path.open("rb") as handle:
+            head = handle.read(4)
     except OSError as exc:
         raise ModelLoadError(path, f"cannot read: {exc.strerror or exc}") from None
     try:

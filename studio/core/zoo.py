@@ -131,15 +131,6 @@ class ZooRun:
     config: dict[str, Any] = field(default_factory=dict)
     vecnormalize: Path | None = None
 
-    @property
-    def normalize(self) -> bool:
-        value = self.config.get("normalize", False)
-        return bool(value) and value != "False"
-
-    @property
-    def env_wrapper(self) -> Any:
-        return self.config.get("env_wrapper")
-
 
 def find_zoo_run(model_path: Path) -> ZooRun:
     """Recognise ``ENV.zip`` beside ``ENV/`` (config.yml, args.yml, vecnormalize.pkl)."""

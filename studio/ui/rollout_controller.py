@@ -37,8 +37,11 @@ def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bo
 
     targets = {t.name: t for t in (targets_for_run(settings.run_dir) if settings.run_dir else [])}
     targets.setdefault("sb3", RuntimeTarget("sb3", str(settings.model), settings.env_id))
-    predicts, unavailable = {}, {}
-    for name in ["sb3", *[r for r in settings.runtimes if r != "sb3"]]:
+    from gymnasium import spaces
+
+    original = open_runtime(targets["sb3"])
+    predicts, unavailable = {"sb3": original.predict}, {}
+    for name in [r for r in settings.runtimes if r != "sb3"]:
         if name not in targets:
             unavailable[name] = "not converted in this run"
             continue
@@ -46,9 +49,7 @@ def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bo
             predicts[name] = open_runtime(targets[name]).predict
         except RuntimeUnavailable as exc:
             unavailable[name] = f"{exc.reason} ({exc.hint})"
-    runtime = open_runtime(targets["sb3"])
-    discrete = not np.issubdtype(np.asarray(runtime.loaded.action_space.sample()).dtype, np.floating)
-    return predicts, unavailable, discrete
+    return predicts, unavailable, not isinstance(original.loaded.action_space, spaces.Box)
 
 
 def snapshot(rollout: Any, width: int) -> list[dict[str, Any]]:

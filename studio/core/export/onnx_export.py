@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ExportError
+from . import DEFAULT_OPSET
 from ..loading import LoadedModel
 from ..policy_io import ONNX_METADATA_KEY, PolicyIO
 from .exact_policy import ExactPolicy, friendly_preprocessing
 
-DEFAULT_OPSET = 17
 
 
 def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[bytes, PolicyIO]:

@@ -54,10 +54,6 @@ class Artifact:
     verification: dict[str, Any] | None = None
     details: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def passed(self) -> bool:
-        return self.verification is None or bool(self.verification.get("passed"))
-
     @classmethod
     def from_json(cls, key: str, data: dict[str, Any]) -> "Artifact":
         known = {"path", "sha256", "bytes", "verification"}

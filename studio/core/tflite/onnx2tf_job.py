@@ -26,7 +26,7 @@ from typing import Callable, TextIO
 
 import numpy as np
 
-from ..errors import Cancelled, StageError
+from ..errors import StageError
 from ..policy_io import PolicyIO
 
 SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
@@ -193,6 +193,3 @@ def _end(child: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
     child.wait()
-
-
-__all__ = ["Cancelled", "Onnx2TfJob", "Onnx2TfPlan", "OUTPUTS", "prepare", "write_inputs"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ...atomic import atomic_write_bytes
 from ...errors import VerificationFailed
+from ...export import DEFAULT_OPSET
 from ...runtimes.onnx import OnnxRuntime
 from ...verification import summarize, verify
 from ..context import Artifact, Progress, RunContext
@@ -14,7 +15,6 @@ from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
 
 ONNX_FILE = "policy.onnx"
-DEFAULT_OPSET = 17  # kept equal to export.onnx_export.DEFAULT_OPSET (that module imports torch: lazily)
 
 
 class OnnxStage:
