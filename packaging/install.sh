@@ -7,3 +7,9 @@ python=${PYTHON:-python3}
 # torch first, from its CPU wheel: any unpinned torch requirement would otherwise pull CUDA builds (GBs).
 .venv/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
 .venv/bin/pip install --quiet --disable-pip-version-check -c packaging/constraints.txt -e ".[dev]"
+# onnxruntime-web for the browser target (copied into web artifacts, and run under Node to verify them).
+if command -v npm >/dev/null 2>&1; then
+  npm ci --prefix packaging/web --no-audit --no-fund --loglevel=error
+else
+  echo "npm not found: the browser target (--to web) will report itself unavailable" >&2
+fi

@@ -146,9 +146,19 @@ def _decode_data(path: Path, raw: bytes) -> tuple[dict[str, Any], list[str]]:
     return data, notes
 
 
+def _allow_old_gym() -> None:
+    """SB3's own loader needs the old ``gym`` package for SB3 1.x files; ``studio.core`` hides it otherwise."""
+    import sys
+
+    if "gym" in sys.modules and sys.modules["gym"] is None:
+        del sys.modules["gym"]
+
+
 def _decode_data_trusted(path: Path, raw: bytes) -> tuple[dict[str, Any], list[str]]:
     """``--trust``: SB3's own decoding, which runs the file's pickles (custom classes included)."""
     from stable_baselines3.common.save_util import json_to_data
+
+    _allow_old_gym()
 
     try:
         data = json_to_data(raw.decode("utf-8"), custom_objects=dict(SCHEDULE_CONSTANTS))
@@ -208,6 +218,7 @@ def _build_model(path: Path, algo: str, data: dict[str, Any], weights: dict[str,
 
 def _load_trusted(path: Path, algo: str) -> Any:
     cls = algorithms.algorithm_class(algo)
+    _allow_old_gym()
     try:
         return cls.load(path, device="cpu", custom_objects=dict(SCHEDULE_CONSTANTS))
     except Exception as exc:  # noqa: BLE001 - SB3's loader raises anything; we name it
