@@ -20,7 +20,10 @@ EXIT_INTERNAL = 3
 
 def _model_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an SB3 model .zip (an RL Zoo run's ENV.zip works too)")
-    parser.add_argument("--env", metavar="ID", help="environment id (overrides the zoo's)")
+    parser.add_argument("--env", metavar="ID", help="environment id (overrides the zoo's; MODULE:ID imports MODULE)")
+    parser.add_argument("--env-module", metavar="MODULE",
+                        help="your own environment module (a dotted name or a .py file) to import before making "
+                             "the environment: this runs your code")
     parser.add_argument("--vecnormalize", metavar="PATH", help="VecNormalize statistics (overrides the zoo's)")
     parser.add_argument(
         "--trust",
@@ -32,7 +35,8 @@ def _model_arguments(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> Any:
     from .core.loading import load_model
 
-    return load_model(args.model, env_id=args.env, vecnormalize=args.vecnormalize, trust=args.trust)
+    return load_model(args.model, env_id=args.env, vecnormalize=args.vecnormalize, trust=args.trust,
+                      env_module=args.env_module)
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -55,6 +59,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             targets=[t.strip() for part in args.to for t in part.split(",") if t.strip()] or ["all"],
             out=args.out,
             env_id=args.env,
+            env_module=args.env_module,
             vecnormalize=args.vecnormalize,
             trust=args.trust,
             force=args.force,
@@ -63,12 +68,13 @@ def cmd_convert(args: argparse.Namespace) -> int:
             rollout_steps=args.rollout_steps,
             calibration_steps=args.calibration_steps,
             episodes=args.episodes,
+            max_episodes=max(args.episodes, args.max_episodes),
             edgetpu_compiler=args.edgetpu_compiler,
             int8_min_score=args.int8_min_score,
             repair_int8=not args.no_int8_repair,
             student_hidden=[int(h) for h in args.student.split(",")] if args.student else None,
-            thresholds=Thresholds(min_agreement=args.min_agreement, max_abs_error=args.max_error,
-                                  min_score=args.min_score),
+            thresholds=Thresholds(min_agreement=args.min_agreement, error_multiple=args.error_multiple,
+                                  max_abs_error=args.max_error, min_score=args.min_score),
         )
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -148,7 +154,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="steps of the original policy in its environment (1000; 0 for none)")
     convert.add_argument("--calibration-steps", type=int, default=1000,
                          help="int8: visited observations to calibrate on (1000)")
-    convert.add_argument("--episodes", type=int, default=20, help="closed-loop episodes per artifact (20)")
+    convert.add_argument("--episodes", type=int, default=10,
+                         help="closed-loop episodes per artifact to start with, same seeds for all (10)")
+    convert.add_argument("--max-episodes", type=int, default=80,
+                         help="more episodes, doubling, while a verdict is inconclusive, up to this (80)")
     convert.add_argument("--int8-min-score", type=float, default=0.95,
                          help="int8: least closed-loop score before repairs are tried (0.95)")
     convert.add_argument("--no-int8-repair", action="store_true", help="int8: measure only, never repair")
@@ -158,10 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the Edge TPU compiler (default: $SB3_STUDIO_EDGETPU_COMPILER, then PATH)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
                          help="discrete actions: least agreement in percent (100)")
-    convert.add_argument("--max-error", type=float, default=1e-5,
-                         help="Box actions: largest absolute error in action units (1e-5)")
+    convert.add_argument("--error-multiple", type=float, default=8.0,
+                         help="float artifacts: largest error as a multiple of the original's own float error (8)")
+    convert.add_argument("--max-error", type=float, default=None,
+                         help="Box actions: also an absolute ceiling on the error, in action units (none)")
     convert.add_argument("--min-score", type=float, default=0.99,
-                         help="float artifacts: least closed-loop score (0.99)")
+                         help="float artifacts: fail only when the closed-loop score is distinguishably below "
+                              "the noise floor's by more than 1 - this (0.99)")
     convert.add_argument("-v", "--verbose", action="store_true", help="print every log line")
     convert.set_defaults(func=cmd_convert)
 
@@ -172,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--jobs", type=int, default=2, help="models converted at once (2)")
     many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
     many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
-    many.add_argument("--episodes", type=int, default=20, help="closed-loop episodes per artifact (20)")
+    many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact to start with (10)")
     many.set_defaults(func=cmd_convert_many)
 
     bench = sub.add_parser("bench", help="measure the latency of every runtime of a model or run folder",

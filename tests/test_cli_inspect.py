@@ -36,7 +36,9 @@ def test_inspect_json_fields(name: str, capsys: pytest.CaptureFixture[str]) -> N
     info = json.loads(capsys.readouterr().out)
     algo, env, obs, action, gsde, norm = EXPECTED[name]
     assert info["algorithm"] == algo
-    assert info["environment"] == {"id": env, "can_make": True, "reason": None}
+    environment = info["environment"]
+    assert (environment["id"], environment["can_make"], environment["reason"]) == (env, True, None)
+    assert environment["made_as"] == env and environment["recipe"]["env_id"] == env
     assert info["observation_space"].startswith(obs)
     assert info["action_space"] == action
     assert info["gsde"] is gsde
@@ -53,7 +55,7 @@ def test_inspect_text(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Algorithm      DQN" in out
     assert "[256, 256]" in out
-    assert "CartPole-v1 (can be made here)" in out
+    assert "CartPole-v1 (made here as CartPole-v1)" in out
 
 
 def test_inspect_reports_unmakeable_env(capsys: pytest.CaptureFixture[str]) -> None:

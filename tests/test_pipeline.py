@@ -33,7 +33,7 @@ def test_run_folder_contents(tmp_path: Path) -> None:
     ]
     assert isinstance(events[-1], RunFinished) and events[-1].status == "passed"
     assert sorted(p.name for p in out.iterdir()) == ["logs", "policy.onnx", "run.json"]
-    assert (out / "logs" / "onnx.log").read_text().startswith("sampled: max")
+    assert (out / "logs" / "onnx.log").read_text().startswith("rollout: max")
     manifest = json.loads((out / "run.json").read_text())
     assert manifest["status"] == "passed"
     assert manifest["model"]["algorithm"] == "TQC" and manifest["model"]["environment"]["id"] == "MountainCarContinuous-v0"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .envs import check_env
+from .envs import EnvStatus
+from .errors import EnvironmentUnavailableError
 from .loading import LoadedModel
 from .spaces import describe_space, short_space, space_to_json
 
@@ -41,11 +42,19 @@ def _network(policy: Any) -> dict[str, Any]:
     }
 
 
+def environment_status(loaded: LoadedModel) -> EnvStatus:
+    """Whether the model's environment can be made here, and how (migrations, wrappers)."""
+    try:
+        return EnvStatus(loaded.env_id, True, recipe=loaded.env_recipe())
+    except EnvironmentUnavailableError as exc:
+        return EnvStatus(loaded.env_id, False, exc.line())
+
+
 def inspect_model(loaded: LoadedModel, check_environment: bool = True) -> dict[str, Any]:
     """A JSON-ready description of ``loaded``."""
     policy = loaded.policy
     norm = loaded.normalization
-    env = check_env(loaded.env_id).to_json() if check_environment else {"id": loaded.env_id}
+    env = environment_status(loaded).to_json() if check_environment else {"id": loaded.env_id}
     return {
         "file": str(loaded.path),
         "algorithm": loaded.algo,
@@ -84,7 +93,7 @@ def format_inspection(info: dict[str, Any]) -> str:
     arch = net["net_arch"]
     env_line = env["id"] or "unknown"
     if "can_make" in env:
-        env_line += " (can be made here)" if env["can_make"] else f" (not available: {env['reason']})"
+        env_line += f" (made here as {env['made_as']})" if env["can_make"] else f" (not available: {env['reason']})"
     rows = [
         ("File", info["file"]),
         ("Algorithm", info["algorithm"]),
@@ -98,6 +107,7 @@ def format_inspection(info: dict[str, Any]) -> str:
         ("Normalisation", f"VecNormalize from {norm['source']} (clip {norm['clip_obs']:g})" if norm["present"] else "none"),
         ("Environment", env_line),
     ]
+    rows += [("Env note", note) for note in env.get("migrated") or []]
     rows += [("Note", note) for note in info["notes"]]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)

@@ -22,7 +22,10 @@ from typing import Any
 import numpy as np
 
 from . import algorithms
+from .envs.recipe import EnvRecipe, EnvSettings
+from .envs.wrappers import UnknownWrapper, parse_wrappers
 from .errors import (
+    EnvironmentUnavailableError,
     ForbiddenClassError,
     MissingWeightsError,
     ModelLoadError,
@@ -45,8 +48,9 @@ SCHEDULE_CONSTANTS: dict[str, Any] = {
 }
 _ESSENTIAL = ("policy_class", "observation_space", "action_space")
 # Entries never decoded because prediction does not need them: ARS keeps a flat copy of the policy
-# weights (a pickled torch tensor, whose unpickling calls torch.load without weights_only).
-_UNNEEDED = {"weights"}
+# weights (a pickled torch tensor, whose unpickling calls torch.load without weights_only); SB3 1.x HER
+# names the algorithm class it wrapped (the policy class says as much).
+_UNNEEDED = {"weights", "model_class"}
 
 
 def _is_schedule(key: str, type_name: str) -> bool:
@@ -62,12 +66,28 @@ class LoadedModel:
     algo: str
     model: Any  # the SB3 BaseAlgorithm
     normalization: ObservationNormalization | None
-    env_id: str | None
+    env_settings: EnvSettings
     zoo: ZooRun
     sb3_version: str | None
     python_version: str | None
     trusted: bool = False
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def env_id(self) -> str | None:
+        return self.env_settings.env_id
+
+    def env_recipe(self) -> EnvRecipe:
+        """How to make this model's environment here (cached); :class:`EnvironmentUnavailableError` if it cannot be."""
+        from .envs import resolve
+
+        if self.env_settings.problems:
+            raise EnvironmentUnavailableError(None, f"environment {self.env_id} is not made as the zoo made it: "
+                                                    + "; ".join(self.env_settings.problems))
+        return resolve(self.env_settings, self.observation_space, self.action_space, self.normalization)
+
+    def make_env(self, render_mode: str | None = None) -> Any:
+        return self.env_recipe().make(render_mode)
 
     @property
     def policy(self) -> Any:
@@ -190,13 +210,17 @@ def _versions(files: dict[str, bytes]) -> tuple[str | None, str | None]:
     return sb3, python.group(1) if python else None
 
 
-def _build_model(path: Path, algo: str, data: dict[str, Any], weights: dict[str, Any]) -> Any:
+def _build_model(path: Path, algo: str, data: dict[str, Any], weights: dict[str, Any], notes: list[str]) -> Any:
+    from .legacy import adapt
+
     cls = algorithms.algorithm_class(algo)
     kwargs = dict(data.get("policy_kwargs") or {})
     kwargs.pop("device", None)
     arch = kwargs.get("net_arch")
     if arch and isinstance(arch, list) and isinstance(arch[0], dict):
         kwargs["net_arch"] = arch[0]  # SB3 < 1.8 wrote [dict(pi=..., vf=...)]
+    kwargs, weights, adapted = adapt(algo, data["policy_class"], kwargs, weights)
+    notes += adapted
     data = dict(data, policy_kwargs=kwargs, n_envs=1)
     # Prediction needs no replay buffer: keep SB3 from allocating one of buffer_size observations.
     data.update(buffer_size=1, replay_buffer_class=None, replay_buffer_kwargs={})
@@ -234,6 +258,12 @@ def _normalization(
     norm = load_vecnormalize(Path(source))
     if norm is None:
         return None
+    stack = zoo.frame_stack
+    if stack > 1 and not isinstance(norm.mean, dict) and np.ndim(norm.mean) >= 1 and \
+            np.shape(norm.mean)[:-1] + (np.shape(norm.mean)[-1] * stack,) == tuple(observation_space.shape):
+        # The zoo normalises before it stacks frames: one frame's statistics, repeated for each frame.
+        norm.mean = np.concatenate([norm.mean] * stack, axis=-1)
+        norm.var = np.concatenate([norm.var] * stack, axis=-1)
     shapes = norm.mean if isinstance(norm.mean, dict) else {None: norm.mean}
     for key, mean in shapes.items():
         space = observation_space[key] if key is not None else observation_space
@@ -244,14 +274,54 @@ def _normalization(
     return norm
 
 
+def env_settings(zoo: ZooRun, env_id: str | None = None, env_module: str | None = None) -> EnvSettings:
+    """The environment as the zoo files describe it; ``env_id`` (the user's) overrides the zoo's id."""
+    problems = []
+    try:
+        wrappers = parse_wrappers(zoo.env_wrapper)
+    except UnknownWrapper as exc:
+        wrappers, problems = [], [str(exc)]
+    # env_kwargs.yml from the Hugging Face hub adds render_mode: the studio chooses its own.
+    kwargs = {k: v for k, v in zoo.env_kwargs.items() if k != "render_mode"}
+    bad = [k for k, v in kwargs.items() if not _plain_value(v) or k.endswith(("_file", "_path"))]
+    if bad:
+        problems.append("env_kwargs " + ", ".join(bad[:3]) + " not accepted from a file (plain values only, no paths)")
+    unknown = [p for p in zoo.gym_packages if p not in _KNOWN_PACKAGES]
+    if unknown and not env_id and not env_module:
+        problems.append(f"args.yml asks to import {', '.join(unknown[:3])}: the studio never imports a module a "
+                        "file names (if you trust it, pass --env-module)")
+    return EnvSettings(env_id=env_id or zoo.env_id, from_user=env_id is not None, kwargs=kwargs, wrappers=wrappers,
+                       frame_stack=zoo.frame_stack, env_module=env_module, problems=problems,
+                       config_known=bool(zoo.config))
+
+
+# Packages the zoo's args.yml may list under gym_packages that the studio imports itself when an id needs them.
+_KNOWN_PACKAGES = {"pybullet_envs", "pybullet_envs_gymnasium", "panda_gym", "gymnasium_robotics", "ale_py",
+                   "gym_robotics", "highway_env", "minigrid", "gym_minigrid", "mujoco"}
+
+
+def _plain_value(value: Any, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float)):
+        return True
+    if isinstance(value, str):
+        return len(value) <= 200
+    if isinstance(value, (list, tuple)) and depth < 3 and len(value) <= 256:
+        return all(_plain_value(v, depth + 1) for v in value)
+    if isinstance(value, dict) and depth < 3 and len(value) <= 64:
+        return all(isinstance(k, str) and _plain_value(v, depth + 1) for k, v in value.items())
+    return False
+
+
 def load_model(
     path: str | Path,
     env_id: str | None = None,
     vecnormalize: str | Path | None = None,
     trust: bool = False,
     algo: str | None = None,
+    env_module: str | None = None,
 ) -> LoadedModel:
-    """Load an SB3 model file safely. ``env_id`` and ``vecnormalize`` override the zoo layout."""
+    """Load an SB3 model file safely. ``env_id`` and ``vecnormalize`` override the zoo layout;
+    ``env_module`` is the user's own environment module, imported (their code runs) when the env is made."""
     path = Path(path)
     files = _read_archive(path)
     if "data" not in files:
@@ -268,14 +338,14 @@ def load_model(
         model = _load_trusted(path, algo)
         notes.append("loaded with --trust: SB3's own loader ran the file's pickles")
     else:
-        model = _build_model(path, algo, data, weights)
+        model = _build_model(path, algo, data, weights, notes)
     normalization = _normalization(path, zoo, Path(vecnormalize) if vecnormalize else None, model.observation_space)
     return LoadedModel(
         path=path,
         algo=algo,
         model=model,
         normalization=normalization,
-        env_id=env_id or zoo.env_id,
+        env_settings=env_settings(zoo, env_id, env_module),
         zoo=zoo,
         sb3_version=sb3_version,
         python_version=python_version,

@@ -15,8 +15,10 @@ from .zoo import ObservationNormalization
 
 # Bounds at or beyond this size are treated as unbounded (CartPole's are +-3.4e38, float32's max).
 UNBOUNDED = 1e6
-# Unbounded dimensions are sampled in [-SPREAD, SPREAD], or mean +- 3 std where statistics exist.
+# Sampled observations stay where they mean something: within the range the policy visits, widened by
+# MARGIN of its width on each side; else mean +- 3 std of VecNormalize's statistics; else +-SPREAD.
 SPREAD = 10.0
+MARGIN = 0.1
 
 
 @dataclass
@@ -45,9 +47,17 @@ def concat(batches: list[Any]) -> Any:
     return np.concatenate(batches)
 
 
-def _box_bounds(space: spaces.Box, mean: Any, var: Any) -> tuple[np.ndarray, np.ndarray]:
+def _box_bounds(space: spaces.Box, mean: Any, var: Any, visited: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray]:
     low = space.low.astype(np.float64).copy()
     high = space.high.astype(np.float64).copy()
+    if visited is not None and len(visited) and np.shape(visited)[1:] == tuple(space.shape):
+        seen = np.asarray(visited, np.float64)
+        seen_low, seen_high = seen.min(axis=0), seen.max(axis=0)
+        width = np.maximum(seen_high - seen_low, 1e-6 * np.maximum(1.0, np.abs(seen_high)))
+        low = np.clip(seen_low - MARGIN * width, low, high)
+        high = np.clip(seen_high + MARGIN * width, low, high)
+        return low, high
     if mean is not None:
         centre = np.broadcast_to(np.asarray(mean, np.float64), low.shape)
         spread = 3.0 * np.sqrt(np.broadcast_to(np.asarray(var, np.float64), low.shape))
@@ -59,14 +69,18 @@ def _box_bounds(space: spaces.Box, mean: Any, var: Any) -> tuple[np.ndarray, np.
     return low, high
 
 
-def _sample_space(space: spaces.Space, n: int, rng: np.random.Generator, mean: Any, var: Any) -> tuple[Any, Any]:
+def _sample_space(space: spaces.Space, n: int, rng: np.random.Generator, mean: Any, var: Any,
+                  visited: np.ndarray | None = None) -> tuple[Any, Any]:
     if isinstance(space, spaces.Box):
         if np.issubdtype(space.dtype, np.integer):
             low, high = space.low.astype(np.int64), space.high.astype(np.int64)
             return rng.integers(low, high, size=(n, *space.shape), endpoint=True).astype(space.dtype), "integers"
-        low, high = _box_bounds(space, mean, var)
+        low, high = _box_bounds(space, mean, var, visited)
         values = rng.uniform(low, high, size=(n, *space.shape)).astype(space.dtype)
-        return values, {"low": float(low.min()), "high": float(high.max())}
+        within = ("the visited range, widened by 10 %" if visited is not None else
+                  "mean +- 3 std of the normalisation statistics" if mean is not None else
+                  f"the space's bounds, +-{SPREAD:g} where unbounded")
+        return values, {"low": float(low.min()), "high": float(high.max()), "within": within}
     if isinstance(space, spaces.Discrete):
         return rng.integers(space.start, space.start + space.n, size=n), f"0..{space.n - 1}"
     if isinstance(space, spaces.MultiDiscrete):
@@ -77,20 +91,23 @@ def _sample_space(space: spaces.Space, n: int, rng: np.random.Generator, mean: A
 
 
 def sample_observations(
-    space: spaces.Space, n: int, seed: int, normalization: ObservationNormalization | None = None
+    space: spaces.Space, n: int, seed: int, normalization: ObservationNormalization | None = None,
+    visited: ObservationSet | None = None,
 ) -> ObservationSet:
-    """``n`` observations drawn uniformly from the space, with sensible bounds where it is unbounded."""
+    """``n`` observations drawn uniformly from the space, within the range the policy visits where known,
+    else within sensible bounds where the space is unbounded."""
     rng = np.random.default_rng(seed)
+    seen = visited.batch if visited is not None and len(visited) else None
     if isinstance(space, spaces.Dict):
         batch, detail = {}, {}
         for key, sub in space.spaces.items():
             mean = normalization.mean.get(key) if normalization and isinstance(normalization.mean, dict) else None
             var = normalization.var.get(key) if mean is not None else None
-            batch[key], detail[key] = _sample_space(sub, n, rng, mean, var)
+            batch[key], detail[key] = _sample_space(sub, n, rng, mean, var, seen[key] if seen is not None else None)
     else:
-        mean = normalization.mean if normalization else None
-        var = normalization.var if normalization else None
-        batch, detail = _sample_space(space, n, rng, mean, var)
+        mean = normalization.mean if normalization and not isinstance(normalization.mean, dict) else None
+        var = normalization.var if mean is not None else None
+        batch, detail = _sample_space(space, n, rng, mean, var, seen)
     return ObservationSet("sampled", batch, {"count": n, "seed": seed, "bounds": detail})
 
 

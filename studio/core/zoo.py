@@ -30,17 +30,17 @@ class ObservationNormalization:
     keys: list[str] | None = None  # Dict observations: the keys that are normalised
     source: str = ""
 
-    def normalize(self, obs: Any) -> Any:
-        """Exactly what ``VecNormalize.normalize_obs`` does."""
+    def normalize(self, obs: Any, dtype: Any = np.float32) -> Any:
+        """Exactly what ``VecNormalize.normalize_obs`` does (float32 out, as SB3 feeds it to the policy)."""
         if isinstance(obs, dict):
             out = dict(obs)
             for key in self.keys or []:
-                out[key] = self._one(obs[key], self.mean[key], self.var[key])
+                out[key] = self._one(obs[key], self.mean[key], self.var[key], dtype)
             return out
-        return self._one(obs, self.mean, self.var)
+        return self._one(obs, self.mean, self.var, dtype)
 
-    def _one(self, obs: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
-        return np.clip((obs - mean) / np.sqrt(var + self.epsilon), -self.clip_obs, self.clip_obs).astype(np.float32)
+    def _one(self, obs: np.ndarray, mean: np.ndarray, var: np.ndarray, dtype: Any) -> np.ndarray:
+        return np.clip((obs - mean) / np.sqrt(var + self.epsilon), -self.clip_obs, self.clip_obs).astype(dtype)
 
     def to_json(self) -> dict[str, Any]:
         def listify(x: Any) -> Any:
@@ -130,6 +130,10 @@ class ZooRun:
     algo: str | None = None
     config: dict[str, Any] = field(default_factory=dict)
     vecnormalize: Path | None = None
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    env_wrapper: Any = None  # config.yml's env_wrapper, as written (checked by envs.wrappers)
+    frame_stack: int = 0
+    gym_packages: list[str] = field(default_factory=list)  # modules the zoo imported: never imported here
 
 
 def find_zoo_run(model_path: Path) -> ZooRun:
@@ -142,9 +146,19 @@ def find_zoo_run(model_path: Path) -> ZooRun:
     if (folder / "config.yml").is_file():
         run.config = read_zoo_yaml(folder / "config.yml")
     args = read_zoo_yaml(folder / "args.yml") if (folder / "args.yml").is_file() else {}
-    run.env_id = args.get("env") or folder.name
+    env = args.get("env")
+    run.env_id = env if isinstance(env, str) and env else folder.name
     algo = args.get("algo") or model_path.parent.parent.name
-    run.algo = str(algo).lower() if algo else None
+    run.algo = str(algo).lower() if isinstance(algo, str) and algo else None
     if (folder / "vecnormalize.pkl").is_file():
         run.vecnormalize = folder / "vecnormalize.pkl"
+    kwargs = read_zoo_yaml(folder / "env_kwargs.yml") if (folder / "env_kwargs.yml").is_file() else {}
+    if isinstance(args.get("env_kwargs"), dict):
+        kwargs = {**kwargs, **args["env_kwargs"]}
+    run.env_kwargs = {str(k): v for k, v in kwargs.items()}
+    run.env_wrapper = run.config.get("env_wrapper")
+    stack = run.config.get("frame_stack")
+    run.frame_stack = stack if isinstance(stack, int) and not isinstance(stack, bool) and 1 < stack <= 64 else 0
+    packages = args.get("gym_packages")
+    run.gym_packages = [str(p) for p in packages] if isinstance(packages, list) else []
     return run

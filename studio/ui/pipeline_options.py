@@ -52,6 +52,7 @@ class QtPipelineOptions(QWidget):
         defaults = ConvertSpec(Path("x"))
         self.calibration_steps = _spin(0, 100_000, defaults.calibration_steps, 100)
         self.episodes = _spin(0, 1000, defaults.episodes)
+        self.max_episodes = _spin(0, 10000, defaults.max_episodes)
         self.seed = _spin(0, 2**31 - 1, defaults.seed)
         self.samples = _spin(10, 100_000, defaults.samples, 100)
         self.rollout_steps = _spin(0, 100_000, defaults.rollout_steps, 100)
@@ -59,11 +60,16 @@ class QtPipelineOptions(QWidget):
         form = QFormLayout(calibration)
         form.addRow("Calibration steps (int8)", self.calibration_steps)
         form.addRow("Closed-loop episodes", self.episodes)
+        form.addRow("…up to, when undecided", self.max_episodes)
         form.addRow("Seed", self.seed)
         form.addRow("Sampled observations", self.samples)
         form.addRow("Rollout steps", self.rollout_steps)
         self.min_agreement = QDoubleSpinBox(decimals=2, minimum=0, maximum=100, value=defaults.thresholds.min_agreement)
-        self.max_error = QLineEdit(f"{defaults.thresholds.max_abs_error:g}")
+        self.error_multiple = QDoubleSpinBox(decimals=1, minimum=1, maximum=1000, value=defaults.thresholds.error_multiple)
+        self.error_multiple.setToolTip("float artifacts may err this many times the original's own float32 error "
+                                       "(measured against a float64 evaluation)")
+        self.max_error = QLineEdit("")
+        self.max_error.setPlaceholderText("none")
         self.min_score = QDoubleSpinBox(decimals=3, minimum=-10, maximum=1, singleStep=0.01,
                                         value=defaults.thresholds.min_score)
         self.int8_min_score = QDoubleSpinBox(decimals=3, minimum=-10, maximum=1, singleStep=0.01,
@@ -73,6 +79,7 @@ class QtPipelineOptions(QWidget):
         thresholds = QGroupBox("Verification thresholds")
         form = QFormLayout(thresholds)
         form.addRow("Least agreement (%)", self.min_agreement)
+        form.addRow("Error, x float's own", self.error_multiple)
         form.addRow("Largest action error", self.max_error)
         form.addRow("Least closed-loop score", self.min_score)
         form.addRow("int8: least score", self.int8_min_score)
@@ -106,7 +113,7 @@ class QtPipelineOptions(QWidget):
     def spec_for(self, entry: LibraryEntry) -> ConvertSpec:
         """The conversion these settings ask for; ValueError names a setting that does not parse."""
         try:
-            max_error = float(self.max_error.text())
+            max_error = float(self.max_error.text()) if self.max_error.text().strip() else None
         except ValueError:
             raise ValueError(f"largest action error: '{self.max_error.text()}' is not a number") from None
         out = Path(self.output.text()) if self.output.text().strip() else entry.run_dir
@@ -120,7 +127,9 @@ class QtPipelineOptions(QWidget):
             rollout_steps=self.rollout_steps.value(),
             calibration_steps=self.calibration_steps.value(),
             episodes=self.episodes.value(),
-            thresholds=Thresholds(self.min_agreement.value(), max_error, self.min_score.value()),
+            max_episodes=max(self.episodes.value(), self.max_episodes.value()),
+            thresholds=Thresholds(self.min_agreement.value(), self.error_multiple.value(), max_error,
+                                  self.min_score.value()),
             int8_min_score=self.int8_min_score.value(),
             repair_int8=self.repair_int8.isChecked(),
         )

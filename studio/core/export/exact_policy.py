@@ -74,6 +74,7 @@ class ExactPolicy(nn.Module):
         super().__init__()
         self.policy = loaded.policy
         self.io: PolicyIO = policy_io_for(loaded.observation_space, loaded.action_space)
+        self.float_output = torch.float32  # float64 when evaluated as the precision reference
         self.keys = [spec.name for spec in self.io.inputs]
         self.action_shape = tuple(loaded.action_space.shape)
         self._normalized: list[str] = []
@@ -113,7 +114,7 @@ class ExactPolicy(nn.Module):
             actions = self.low + 0.5 * (actions + 1.0) * (self.high - self.low)
         elif self.clip:
             actions = torch.clamp(actions, self.low, self.high)
-        return actions.to(torch.float32 if self.io.action.dtype == "float32" else torch.int64)
+        return actions.to(self.float_output if self.io.action.dtype == "float32" else torch.int64)
 
     def _decide(self, obs: Any) -> torch.Tensor:
         """The policy's deterministic action before bounds.

@@ -15,7 +15,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..envs import make_env
 from ..loading import LoadedModel
 from ..observations import rollout_observations
 from .student import StudentPolicy, acting_layers
@@ -103,7 +102,7 @@ def distill(
     losses = [_fit(student, data, targets, config.epochs_first, config, check, generator)]
     progress(0.3, f"student fitted on {len(data)} states the original visits")
     for round_index in range(config.rounds):
-        visited = rollout_observations(lambda: make_env(loaded.env_id), student.act, config.student_steps,
+        visited = rollout_observations(loaded.make_env, student.act, config.student_steps,
                                        config.seed + 1000 * (round_index + 1), check=check).batch
         visited = np.asarray(visited, np.float32).reshape((-1, *student.io.inputs[0].shape))
         data = torch.cat([data, torch.as_tensor(visited)])

@@ -1,5 +1,6 @@
-"""How well an artifact acts like the original: open loop on both observation sources (with discrete
-agreement split into decisive states and near-ties), and closed loop against the original's returns."""
+"""How well an artifact acts like the original: open loop on both observation sources (judged against
+float arithmetic's own error, with discrete agreement also split into decisive states and near-ties),
+and closed loop against the original's noise floor, with a confidence interval."""
 
 from __future__ import annotations
 
@@ -7,18 +8,18 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..closed_loop import episode_returns, score, summary
+from ..closed_loop import describe, judge
 from ..observations import ObservationSet
 from ..verification import Thresholds, summarize, verify
 from .context import Progress, RunContext
-from .stages.reference import original_closed_loop
+from .stages.reference import closed_loop_reference, float_reference
 
 NEAR_TIE = 0.1  # a state is a near-tie when the original's margin is below this share of the median margin
 
 
 def margins_of(ctx: RunContext, source: ObservationSet) -> np.ndarray | None:
     """The original's preference margin on each observation of ``source`` (cached per run)."""
-    cache = ctx.notes.setdefault("margins", {})
+    cache = ctx.cache.setdefault("margins", {})
     if source.source not in cache:
         from ..int8.teacher import decision_for, margins, preferences
 
@@ -52,12 +53,16 @@ def assess(
     thresholds: Thresholds | None,
     label: str,
     progress: Progress,
+    precision: str = "float32",
+    closed_loop: bool = True,
+    min_score: float | None = None,
 ) -> tuple[dict[str, Any], str]:
-    """The verification report of ``predict`` and its one-line summary. ``thresholds=None``: measured only."""
+    """The verification report of ``predict`` and its one-line summary. ``thresholds=None``: measured only
+    (the closed loop is still judged, against ``min_score``, for whoever acts on it)."""
     loaded, io = ctx.loaded, ctx.io
     assert loaded is not None and io is not None
     progress.set(0.05, f"{label}: open loop")
-    report = verify(loaded.predict, predict, ctx.observations, io.discrete, thresholds or Thresholds())
+    report = verify(float_reference(ctx), predict, ctx.observations, thresholds or Thresholds(), precision)
     if thresholds is None:
         report.update(passed=True, failures=[], thresholds="none: measured and reported")
     if io.discrete:
@@ -65,21 +70,20 @@ def assess(
             margin = margins_of(ctx, source)
             if margin is not None:
                 report["sources"][source.source]["split"] = split_agreement(
-                    loaded.predict(source.batch), predict(source.batch), margin)
+                    float_reference(ctx).of(source).actions, predict(source.batch), margin)
     text = summarize(report)
-    reference = original_closed_loop(ctx, progress)
+    reference = closed_loop_reference(ctx, progress) if closed_loop else None
     if reference is not None:
-        progress.set(0.6, f"{label}: {ctx.spec.episodes} episodes")
-        returns = episode_returns(predict, reference["env_id"], ctx.spec.episodes, ctx.spec.seed, progress.check)
-        closed = summary(returns)
-        closed["score"] = score(closed["mean"], reference["original"]["mean"], reference["random"]["mean"])
-        closed["original_mean"] = reference["original"]["mean"]
-        closed["random_mean"] = reference["random"]["mean"]
+        spec = ctx.spec
+        wanted = min_score if min_score is not None else (thresholds or spec.thresholds).min_score
+
+        def shown(done: int, total: int) -> None:
+            progress.set(0.3 + 0.7 * done / max(1, total), f"{label}: closed loop, episode {done}/{total}")
+
+        closed = judge(predict, reference, wanted, spec.episodes, spec.max_episodes, progress.check, shown)
         report["closed_loop"] = closed
-        shown = f"{closed['score']:.3f}" if closed["score"] is not None else "n/a"
-        text += (f"; closed loop {closed['mean']:.1f} +- {closed['std']:.1f} vs original "
-                 f"{reference['original']['mean']:.1f} (score {shown})")
-        if thresholds is not None and closed["score"] is not None and closed["score"] < thresholds.min_score:
+        text += "; " + describe(closed)
+        if thresholds is not None and closed["verdict"] == "failed":
             report["passed"] = False
-            report["failures"].append(f"closed loop: score {closed['score']:.3f} < {thresholds.min_score:g}")
+            report["failures"].append(f"closed loop: {describe(closed)}")
     return report, text

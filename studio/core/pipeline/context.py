@@ -78,4 +78,5 @@ class RunContext:
     io: PolicyIO | None = None
     converter: Any = None  # an onnx2tf child started when the run began (TensorFlow loads meanwhile)
     artifacts: dict[str, Artifact] = field(default_factory=dict)
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = field(default_factory=dict)  # what run.json records about the run
+    cache: dict[str, Any] = field(default_factory=dict)  # what stages share and run.json does not keep

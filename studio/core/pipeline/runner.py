@@ -32,6 +32,7 @@ from .cache import fingerprint, restore
 from .run_folder import new_manifest, prepare_run_dir, read_manifest, write_manifest
 from .spec import ConvertSpec
 from .stages import Stage, stages_for
+from .stages.reference import closed_loop_json
 
 
 def execute(
@@ -49,6 +50,8 @@ def execute(
         "seed": spec.seed,
         "samples": spec.samples,
         "rollout_steps": spec.rollout_steps,
+        "episodes": spec.episodes,
+        "max_episodes": spec.max_episodes,
         "thresholds": spec.thresholds.to_json(),
     }
     try:
@@ -68,9 +71,12 @@ def execute(
         if ctx.converter is not None:
             ctx.converter.close()
     manifest["artifacts"] = {key: artifact.to_json() for key, artifact in ctx.artifacts.items()}
-    for note in ("rollout", "calibration", "calibration_warning", "closed_loop", "edgetpu"):
+    for note in ("environment", "environment_problem", "rollout", "calibration", "calibration_warning", "edgetpu"):
         if ctx.notes.get(note) is not None:
             manifest[note] = ctx.notes[note]
+    closed_loop = closed_loop_json(ctx)
+    if closed_loop is not None:
+        manifest["closed_loop"] = closed_loop
     manifest["status"] = status
     write_manifest(run_dir, manifest)
     finished = RunFinished(run_dir, status, manifest)

@@ -19,6 +19,7 @@ class ConvertSpec:
     targets: list[str] = field(default_factory=lambda: ["onnx"])
     out: Path | None = None
     env_id: str | None = None
+    env_module: str | None = None  # the user's own environment module (their code runs)
     vecnormalize: Path | None = None
     trust: bool = False
     force: bool = False
@@ -26,7 +27,8 @@ class ConvertSpec:
     samples: int = 1000
     rollout_steps: int = 1000
     calibration_steps: int = 1000
-    episodes: int = 20  # closed-loop episodes per artifact
+    episodes: int = 10  # closed-loop episodes per artifact to start with (same seeds for every policy)
+    max_episodes: int = 80  # more while the verdict is inconclusive, doubling, up to this
     int8_min_score: float = 0.95  # below it, the int8 stage tries repairs
     repair_int8: bool = True
     student_hidden: list[int] | None = None  # distillation: the student's hidden layers (default: the original's)
@@ -59,6 +61,8 @@ class ConvertSpec:
         args = ["sb3-studio", "convert", str(self.model), "--to", ",".join(self.targets), "--out", str(self.run_dir())]
         if self.env_id:
             args += ["--env", self.env_id]
+        if self.env_module:
+            args += ["--env-module", self.env_module]
         if self.vecnormalize:
             args += ["--vecnormalize", str(self.vecnormalize)]
         for flag, value, base in (
@@ -67,8 +71,10 @@ class ConvertSpec:
             ("--rollout-steps", self.rollout_steps, default.rollout_steps),
             ("--calibration-steps", self.calibration_steps, default.calibration_steps),
             ("--episodes", self.episodes, default.episodes),
+            ("--max-episodes", self.max_episodes, default.max_episodes),
             ("--int8-min-score", self.int8_min_score, default.int8_min_score),
             ("--min-agreement", self.thresholds.min_agreement, default.thresholds.min_agreement),
+            ("--error-multiple", self.thresholds.error_multiple, default.thresholds.error_multiple),
             ("--max-error", self.thresholds.max_abs_error, default.thresholds.max_abs_error),
             ("--min-score", self.thresholds.min_score, default.thresholds.min_score),
         ):

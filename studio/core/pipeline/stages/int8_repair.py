@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from ...atomic import atomic_write_bytes
-from ...envs import make_env
+from ...closed_loop import describe
 from ...errors import VerificationFailed
 from ...observations import concat, rollout_observations
 from ...runtimes.litert import LiteRTRuntime
@@ -56,8 +56,8 @@ class Int8RepairStage:
             return StageResult("", skipped="no closed-loop score: the environment cannot be made here")
         if closed["score"] is None:
             return StageResult("", skipped="the original is no better than a random policy here: no score to keep")
-        if closed["score"] >= threshold:
-            return StageResult(f"plain int8 keeps the behaviour: score {closed['score']:.3f} >= {threshold:g}")
+        if keeps_behaviour(closed, threshold):
+            return StageResult(f"plain int8 keeps the behaviour: {describe(closed)}")
         if not ctx.spec.repair_int8:
             raise VerificationFailed(ctx.run_dir / artifact.path,
                                      f"int8 closed-loop score {closed['score']:.3f} < {threshold:g} (repair turned off)")
@@ -74,7 +74,7 @@ class Int8RepairStage:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         summary = "; ".join(f"{a['method']}: {a['score']:.3f}" for a in attempts)
-        if best["score"] < threshold:
+        if not keeps_behaviour(best["report"].get("closed_loop") or {}, threshold):
             raise VerificationFailed(ctx.run_dir / artifact.path,
                                      f"no repair reached a closed-loop score of {threshold:g} ({summary}); kept the best")
         return StageResult(f"repaired by {best['method']}: score {closed['score']:.3f} -> {best['score']:.3f}",
@@ -86,7 +86,7 @@ class Int8RepairStage:
         assert loaded is not None and io is not None and ctx.calibration is not None
         plain = LiteRTRuntime(ctx.run_dir / ctx.artifacts["tflite_int8"].path, io)
         progress.set(0.05, "collecting the states plain int8 reaches")
-        own = rollout_observations(lambda: make_env(loaded.env_id), plain.predict, spec.calibration_steps,
+        own = rollout_observations(loaded.make_env, plain.predict, spec.calibration_steps,
                                    spec.seed + 20_000, check=progress.check)
         states = concat([ctx.calibration.batch, own.batch])
         onnx = ctx.run_dir / ctx.artifacts["onnx"].path
@@ -94,7 +94,7 @@ class Int8RepairStage:
                    ("recalibrated on original- and int8-visited states, per-tensor", onnx, True, 0.3)]
         for index, (method, source, per_tensor, share) in enumerate(repairs):
             attempts.append(self._attempt(ctx, progress, workdir / f"a{index}", method, source, states, per_tensor, share))
-            if attempts[-1]["score"] >= threshold:
+            if keeps_behaviour(attempts[-1]["report"].get("closed_loop") or {}, threshold):
                 return attempts[-1]
         try:
             attempts.append(self._distil(ctx, progress, workdir, states))
@@ -132,7 +132,7 @@ class Int8RepairStage:
         write_inputs(plan, io, states if isinstance(states, dict) else {"observation": states})
         Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
         runtime = LiteRTRuntime(plan.outputs["tflite_int8"], io)
-        report, text = assess(ctx, runtime.predict, None, method, progress)
+        report, text = assess(ctx, runtime.predict, None, method, progress, min_score=ctx.spec.int8_min_score)
         progress.log(f"{method}: {text}")
         closed = report.get("closed_loop") or {}
         return {"method": method, "score": closed.get("score") if closed.get("score") is not None else -np.inf,
@@ -167,7 +167,15 @@ class Int8RepairStage:
                                                 len(data), best["report"], details)
 
 
+def keeps_behaviour(closed: dict[str, Any], threshold: float) -> bool:
+    """Good enough to keep: not worse than the noise floor beyond the tolerance, by the confidence interval,
+    or, where more episodes could not decide, a score at least the threshold."""
+    verdict = closed.get("verdict")
+    return verdict == "passed" or (verdict == "inconclusive" and (closed.get("score") or 0.0) >= threshold)
+
+
 def _fidelity(report: dict[str, Any]) -> dict[str, Any]:
     closed = report.get("closed_loop") or {}
-    return {"closed_loop_score": closed.get("score"), "closed_loop_mean": closed.get("mean"),
+    return {"closed_loop_score": closed.get("score"), "closed_loop_interval": closed.get("score_interval"),
+            "closed_loop_verdict": closed.get("verdict"), "closed_loop_mean": closed.get("mean"),
             "closed_loop_std": closed.get("std"), "sources": report.get("sources")}

@@ -9,7 +9,7 @@ from ...atomic import atomic_write_bytes
 from ...errors import VerificationFailed
 from ...export import DEFAULT_OPSET
 from ...runtimes.onnx import OnnxRuntime
-from ...verification import summarize, verify
+from ..assess import assess
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
@@ -34,8 +34,8 @@ class OnnxStage:
         ctx.io = io
         progress.set(0.4, "verifying in ONNX Runtime")
         runtime = OnnxRuntime(data, io)
-        report = verify(loaded.predict, runtime.predict, ctx.observations, io.discrete, ctx.spec.thresholds)
-        progress.log(summarize(report))
+        report, text = assess(ctx, runtime.predict, ctx.spec.thresholds, "ONNX", progress, closed_loop=False)
+        progress.log(text)
         atomic_write_bytes(ctx.run_dir / ONNX_FILE, data)
         artifact = Artifact(
             key="onnx",
@@ -48,4 +48,4 @@ class OnnxStage:
         ctx.artifacts["onnx"] = artifact
         if not report["passed"]:
             raise VerificationFailed(ctx.run_dir / ONNX_FILE, "verification failed: " + "; ".join(report["failures"]))
-        return StageResult(summarize(report), artifact)
+        return StageResult(text, artifact)

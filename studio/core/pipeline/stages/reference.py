@@ -1,64 +1,77 @@
-"""The original's closed-loop returns, the reference every artifact's closed loop is scored against.
+"""What every artifact of a run is judged against, computed once per run.
 
-Computed once per run. The TFLite stage starts it in a thread while onnx2tf works in its own process,
-so the two use the machine's cores at once; the verification stages then find it ready.
+* :func:`float_reference`: the original evaluated in float64 on the run's observations (open loop);
+* :func:`closed_loop_reference`: the original's, a random policy's and the noise floor's returns per
+  seed (closed loop). The TFLite stage starts playing them in a thread while onnx2tf works in its own
+  process, so the two use the machine's cores at once; the verification stages then find them ready.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any
 
-from ...closed_loop import episode_returns, random_returns, summary
-from ...envs import make_env
+from ...closed_loop import Reference
 from ...errors import Cancelled, EnvironmentUnavailableError
+from ...float_reference import FloatReference
 from ..context import Progress, RunContext
 
-
-def original_closed_loop(ctx: RunContext, progress: Progress) -> dict[str, Any] | None:
-    """The original's and a random policy's returns over the run's seeds (computed once per run)."""
-    with _REFERENCE_LOCK:
-        if "closed_loop" not in ctx.notes:
-            ctx.notes["closed_loop"] = reference_returns(ctx, progress.check)
-    if ctx.notes["closed_loop"] is None:
-        progress.warn(f"no closed-loop check: the environment {ctx.loaded.env_id if ctx.loaded else ''} "
-                      "cannot be made here")
-    return ctx.notes["closed_loop"]
+_LOCK = threading.Lock()
 
 
-def reference_returns(ctx: RunContext, check: Callable[[], None]) -> dict[str, Any] | None:
-    loaded, spec = ctx.loaded, ctx.spec
+def float_reference(ctx: RunContext) -> FloatReference:
+    with _LOCK:
+        if "float_reference" not in ctx.cache:
+            assert ctx.loaded is not None
+            ctx.cache["float_reference"] = FloatReference(ctx.loaded)
+        return ctx.cache["float_reference"]
+
+
+def closed_loop_reference(ctx: RunContext, progress: Progress | None = None) -> Reference | None:
+    """The run's closed-loop reference, or None (with a warning) when the environment cannot be made here."""
+    with _LOCK:
+        if "closed_loop" not in ctx.cache:
+            ctx.cache["closed_loop"] = _new_reference(ctx)
+    reference = ctx.cache["closed_loop"]
+    if reference is None and progress is not None:
+        progress.warn(f"no closed-loop check: {ctx.notes.get('environment_problem', 'the environment cannot be made here')}")
+    return reference
+
+
+def _new_reference(ctx: RunContext) -> Reference | None:
+    loaded = ctx.loaded
     assert loaded is not None
     try:
-        make_env(loaded.env_id).close()
-    except EnvironmentUnavailableError:
+        recipe = loaded.env_recipe()
+    except EnvironmentUnavailableError as exc:
+        ctx.notes["environment_problem"] = exc.problem
         return None
-    original = episode_returns(loaded.predict, loaded.env_id, spec.episodes, spec.seed, check)
-    random = random_returns(loaded.env_id, spec.episodes, spec.seed)
-    return {"env_id": loaded.env_id, "seed": spec.seed, "original": summary(original), "random": summary(random)}
+    ctx.notes["environment"] = recipe.to_json()
+    return Reference(loaded.predict, recipe.make, loaded.observation_space, loaded.action_space, ctx.spec.seed)
+
+
+def closed_loop_json(ctx: RunContext) -> dict[str, Any] | None:
+    reference = ctx.cache.get("closed_loop")
+    if reference is None or not reference.returns["original"]:
+        return None
+    return {"env_id": ctx.loaded.env_id if ctx.loaded else None, **reference.to_json()}
 
 
 def start_reference(ctx: RunContext, cancel: threading.Event) -> threading.Thread:
-    """Compute the original's closed-loop returns in a thread (while onnx2tf runs in its process)."""
+    """Play the reference episodes in a thread (while onnx2tf runs in its process)."""
 
     def check() -> None:
         if cancel.is_set():
             raise Cancelled()
 
     def work() -> None:
-        with _REFERENCE_LOCK:
-            if "closed_loop" in ctx.notes:
-                return
+        reference = closed_loop_reference(ctx)
+        if reference is not None:
             try:
-                ctx.notes["closed_loop"] = reference_returns(ctx, check)
+                reference.ensure(ctx.spec.episodes, check)
             except Cancelled:
                 pass
 
     thread = threading.Thread(target=work, name="sb3-studio-reference", daemon=True)
     thread.start()
     return thread
-
-
-_REFERENCE_LOCK = threading.Lock()
-
-

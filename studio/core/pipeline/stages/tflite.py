@@ -12,7 +12,6 @@ import os
 import shutil
 from pathlib import Path
 
-from ...envs import make_env
 from ...errors import EnvironmentUnavailableError, StageError
 from ...observations import rollout_observations, sample_observations
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
@@ -63,7 +62,7 @@ class TFLiteConvertStage:
         assert loaded is not None
         seed = spec.seed + CALIBRATION_SEED_OFFSET
         try:
-            make_env(loaded.env_id).close()
+            loaded.env_recipe()
         except EnvironmentUnavailableError as exc:
             reason = f"calibrated on {spec.calibration_steps} SAMPLED observations, not visited ones: {exc.problem}"
             progress.warn(reason)
@@ -71,7 +70,7 @@ class TFLiteConvertStage:
             observations = sample_observations(loaded.observation_space, spec.calibration_steps, seed, loaded.normalization)
         else:
             observations = rollout_observations(
-                lambda: make_env(loaded.env_id), loaded.predict, spec.calibration_steps, seed, check=progress.check,
+                loaded.make_env, loaded.predict, spec.calibration_steps, seed, check=progress.check,
                 progress=lambda f: progress.set(0.1 * f, "rolling out the original for calibration"),
             )
         ctx.notes["calibration"] = {"source": observations.source, **observations.detail}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ...errors import VerificationFailed
 from ...runtimes.litert import LiteRTRuntime
+from ...closed_loop import describe
 from ...verification import Thresholds
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
@@ -22,16 +23,20 @@ LABELS = {"tflite_fp32": "float32", "tflite_fp16": "float16", "tflite_int8": "in
 
 
 def thresholds_for(key: str, spec: ConvertSpec) -> Thresholds | None:
-    """None: measured and reported, never failed on (int8)."""
+    """None: measured and reported, never failed on (int8, which the repair stage judges)."""
     if key == "tflite_fp32":
         return spec.thresholds
     if key == "tflite_fp16":
-        return Thresholds(
-            min_agreement=min(98.0, spec.thresholds.min_agreement),
-            max_abs_error=max(1e-2, spec.thresholds.max_abs_error),
-            min_score=spec.thresholds.min_score,
-        )
+        # Judged against the original with its weights rounded to float16 (see float_reference); it also
+        # flips near-ties of Q-values outside float32's own ties: 98.8 % on the zoo's DQN CartPole.
+        return Thresholds(min_agreement=min(98.0, spec.thresholds.min_agreement),
+                          error_multiple=spec.thresholds.error_multiple, max_abs_error=spec.thresholds.max_abs_error,
+                          min_score=spec.thresholds.min_score)
     return None
+
+
+def precision_of(key: str) -> str:
+    return "float16" if key == "tflite_fp16" else "float32"
 
 
 class VerifyTFLiteStage:
@@ -43,7 +48,11 @@ class VerifyTFLiteStage:
         self.name = f"verify-{key.replace('_', '-')}"
 
     def plan(self, spec: ConvertSpec) -> StagePlan:
-        return StagePlan(f"verify {FILES[self.key]} in LiteRT: open loop and {spec.episodes} closed-loop episodes")
+        return StagePlan(f"verify {FILES[self.key]} in LiteRT: open loop and {spec.episodes} to {spec.max_episodes} "
+                         "closed-loop episodes")
+
+    def _min_score(self, spec: ConvertSpec) -> float:
+        return spec.int8_min_score if self.key.endswith("int8") else spec.thresholds.min_score
 
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         from ..assess import assess
@@ -51,13 +60,13 @@ class VerifyTFLiteStage:
         artifact = ctx.artifacts[self.key]
         assert ctx.io is not None
         runtime = LiteRTRuntime(ctx.run_dir / artifact.path, ctx.io, name=self.key)
-        report, text = assess(ctx, runtime.predict, thresholds_for(self.key, ctx.spec), LABELS[self.key], progress)
+        report, text = assess(ctx, runtime.predict, thresholds_for(self.key, ctx.spec), LABELS[self.key], progress,
+                              precision_of(self.key), min_score=self._min_score(ctx.spec))
         artifact.verification = report
         progress.log(text)
         closed = report.get("closed_loop") or {}
-        if self.key.endswith("int8") and closed.get("score") is not None and closed["score"] < ctx.spec.int8_min_score:
-            progress.warn(f"{LABELS[self.key]} does not act like the original in closed loop: score "
-                          f"{closed['score']:.2f} (returns {closed['mean']:.1f} against {closed['original_mean']:.1f})")
+        if self.key.endswith("int8") and closed.get("verdict") in ("failed", "inconclusive"):
+            progress.warn(f"{LABELS[self.key]}, measured before any repair: {describe(closed)}")
         if not report["passed"] and self.key == "tflite_fp16" and _only_error_failures(report):
             repaired = self._split_first_layer(ctx, progress, report)
             if repaired is not None:
@@ -81,7 +90,8 @@ class VerifyTFLiteStage:
         from ..context import Artifact
 
         spec = ctx.spec
-        loaded = load_model(spec.model, env_id=spec.env_id, vecnormalize=spec.vecnormalize, trust=spec.trust)
+        loaded = load_model(spec.model, env_id=spec.env_id, vecnormalize=spec.vecnormalize, trust=spec.trust,
+                              env_module=spec.env_module)
         layer = split_first_layer(loaded.policy)
         if layer is None or ctx.io is None:
             return None
@@ -96,7 +106,8 @@ class VerifyTFLiteStage:
             Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
             candidate = plan.outputs["tflite_fp16"]
             runtime = LiteRTRuntime(candidate, ctx.io, name=self.key)
-            report, text = assess(ctx, runtime.predict, thresholds_for(self.key, spec), LABELS[self.key], progress)
+            report, text = assess(ctx, runtime.predict, thresholds_for(self.key, spec), LABELS[self.key], progress,
+                                  precision_of(self.key), min_score=self._min_score(spec))
             if not report["passed"]:
                 progress.log(f"split first layer: {text}: not kept")
                 return None
