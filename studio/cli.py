@@ -96,13 +96,22 @@ def cmd_convert_many(args: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"error: {folder}: not a folder", file=sys.stderr)
         return EXIT_ERROR
-    passthrough = ["--to", ",".join(args.to) if args.to else "all", "--episodes", str(args.episodes)]
+    passthrough = ["--to", ",".join(args.to) if args.to else "all", "--episodes", str(args.episodes),
+                   "--max-episodes", str(max(args.episodes, args.max_episodes))]
+    if args.env_module:
+        passthrough += ["--env-module", args.env_module]
 
     def show(item: Any) -> None:
         extra = f" ({item.message})" if item.message else ""
         print(f"{item.status:>8}  {item.seconds:6.1f} s  {item.model}{extra}", file=sys.stderr, flush=True)
 
     items = convert_many(folder, out, args.jobs, passthrough, on_update=show)
+    from .core.batch import family_table, summary_rows
+
+    print("\nfamily                      models  loaded  converted  plays  no env here", file=sys.stderr)
+    for row in family_table(summary_rows(items)):
+        print(f"{row['family']:<26}  {row['models']:>6}  {row['loaded']:>6}  {row['converted']:>9}  {row['plays']:>5}"
+              f"  {row['no environment here']:>11}", file=sys.stderr)
     print(f"\n{len(items)} models; summary in {out}/summary.csv, summary.json and report.html", file=sys.stderr)
     return 0 if all(item.status in ("passed", "resumed") for item in items) else 1
 
@@ -185,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
     many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
     many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact to start with (10)")
+    many.add_argument("--max-episodes", type=int, default=80, help="as for convert (80)")
+    many.add_argument("--env-module", metavar="MODULE", help="as for convert: your own environment module (runs your code)")
     many.set_defaults(func=cmd_convert_many)
 
     bench = sub.add_parser("bench", help="measure the latency of every runtime of a model or run folder",

@@ -30,6 +30,14 @@ ZOO_AGENTS = {
     "qrdqn": ZOO / "qrdqn/Acrobot-v1_1/Acrobot-v1.zip",
     "tqc": ZOO / "tqc/MountainCarContinuous-v0_1/MountainCarContinuous-v0.zip",
 }
+# The families beyond classic control: PyBullet with TimeFeatureWrapper and VecNormalize, MuJoCo from a dead -v3
+# id, a goal-conditioned HER agent with a Dict observation, Box2D locomotion.
+ZOO_FAMILIES = {
+    "ppo_bullet": ZOO / "ppo/HalfCheetahBulletEnv-v0_1/HalfCheetahBulletEnv-v0.zip",
+    "sac_hopper": ZOO / "sac/Hopper-v3_1/Hopper-v3.zip",
+    "tqc_panda": ZOO / "tqc/PandaReach-v1_1/PandaReach-v1.zip",
+    "a2c_bipedal": ZOO / "a2c/BipedalWalker-v3_1/BipedalWalker-v3.zip",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

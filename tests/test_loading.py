@@ -87,3 +87,46 @@ def test_custom_class_is_refused_and_trust_loads_it(custom_extractor_model: Path
     trusted = load_model(custom_extractor_model, trust=True)
     assert type(trusted.policy.features_extractor).__name__ == "CustomExtractor"
     assert trusted.trusted
+
+
+def test_ars_linear_policy_saved_by_old_sb3_contrib_loads(tmp_path: Path) -> None:
+    """sb3-contrib < 1.7 held ARS's linear policy in a bare nn.Linear ('action_net.weight') and knew no
+    with_bias argument: the zoo's ARS agents failed with 'policy.pth does not fit'."""
+    from sb3_contrib import ARS
+    from tiny_models import rewrite_zip
+
+    model = ARS("LinearPolicy", "Pendulum-v1", policy_kwargs={"with_bias": True}, seed=0, device="cpu")
+    model.learn(100)
+    model.save(tmp_path / "new.zip")
+    old = rewrite_zip(tmp_path / "new.zip", tmp_path / "old.zip", drop_kwargs=("with_bias",),
+                      rename_weights={"action_net.0.weight": "action_net.weight", "action_net.0.bias": "action_net.bias"})
+    loaded = load_model(old)
+    assert any("sb3-contrib < 1.7" in note for note in loaded.notes)
+    obs = sample_batch(loaded.observation_space, 32)
+    np.testing.assert_array_equal(loaded.predict(obs), model.predict(obs, deterministic=True)[0])
+
+
+def test_her_agent_saved_by_sb3_1x_loads_and_gets_its_flattened_goal(tmp_path: Path) -> None:
+    """SB3 1.x HER wrapped an algorithm ('model_class' in data) and fed it observation + desired_goal."""
+    import gymnasium as gym
+    from stable_baselines3 import SAC
+    from tiny_models import rewrite_zip
+
+    from studio.core.envs.observation import FlattenGoal
+    from studio.core.envs.recipe import prepare_id
+
+    prepare_id("PandaReach-v3")
+    env = FlattenGoal(gym.make("PandaReach-v3"))
+    model = SAC("MlpPolicy", env, learning_starts=10, buffer_size=200, seed=0, device="cpu")
+    model.learn(20)
+    model.save(tmp_path / "new.zip")
+    zoo = tmp_path / "her" / "PandaReach-v1_1"
+    old = rewrite_zip(tmp_path / "new.zip", zoo / "PandaReach-v1.zip", data_entries={"model_class": SAC})
+    (zoo / "PandaReach-v1").mkdir()
+    (zoo / "PandaReach-v1" / "args.yml").write_text("algo: her\nenv: PandaReach-v1\n")
+    loaded = load_model(old)
+    assert loaded.algo == "SAC"
+    recipe = loaded.env_recipe()
+    assert recipe.env_id == "PandaReach-v3" and recipe.flatten_goal
+    obs, _ = recipe.make().reset(seed=0)
+    np.testing.assert_array_equal(loaded.predict(obs[None]), model.predict(obs[None], deterministic=True)[0])

@@ -71,7 +71,7 @@ def test_float32_tflite_matches_predict(name: str, zoo_runs: dict[str, Path]) ->
     else:
         assert np.abs(actual - expected).max() <= 1e-5
     report = manifest(zoo_runs[name])["artifacts"]["tflite_fp32"]["verification"]
-    assert report["passed"] and report["closed_loop"]["score"] >= 0.99
+    assert report["passed"] and report["closed_loop"]["verdict"] != "failed"
 
 
 @pytest.mark.parametrize("name", sorted(ZOO_AGENTS))
@@ -81,14 +81,14 @@ def test_float16_within_bounds(name: str, zoo_runs: dict[str, Path]) -> None:
     stage = next(s for s in data["stages"] if s["name"] == "verify-tflite-fp16")
     assert stage["status"] == "passed"
     for source in artifact["verification"]["sources"].values():
-        assert source.get("max_abs_error", 0.0) <= 1e-2
         assert source.get("agreement_percent", 100.0) >= 98.0
-    if name == "sac":  # plain float16 was 0.0106 off: the first layer was split into two float16 halves
-        assert artifact["repaired"] and "two float16 halves" in artifact["method"]
-        assert "max error 0.0106 > 0.01" in artifact["fidelity_before"]["failures"][0]
-        assert artifact["bytes"] - artifact["bytes_before"] < 2048
-    else:
-        assert "repaired" not in artifact
+        if "float64" in source:  # as far from float64 as the original with float16 weights, not more
+            assert source["float64"]["max_error"] <= 8 * source["float64"]["original_max_error"] + 1e-6
+    if name == "sac":
+        # 0.0106 from SB3's predict, which an absolute 1e-2 bound used to fail (and repair by splitting the
+        # first layer): it is what float16 storage itself does to this policy's weights.
+        assert artifact["verification"]["sources"]["sampled"]["max_abs_error"] > 1e-2
+    assert "repaired" not in artifact
 
 
 @pytest.mark.parametrize("name", sorted(ZOO_AGENTS))
@@ -96,7 +96,8 @@ def test_int8_is_reported_on_both_sources_and_closed_loop(name: str, zoo_runs: d
     report = manifest(zoo_runs[name])["artifacts"]["tflite_int8"]["verification"]
     assert set(report["sources"]) == {"sampled", "rollout"}
     closed = report["closed_loop"]
-    assert closed["episodes"] == 20 and len(closed["returns"]) == 20
+    assert closed["episodes"] >= 10 and len(closed["returns"]) == closed["episodes"]
+    assert closed["verdict"] in ("passed", "failed", "inconclusive")
     assert closed["std"] >= 0 and closed["original_mean"] is not None
 
 
@@ -226,9 +227,13 @@ def test_convert_many_resumes_and_summarises(tmp_path: Path, tiny_models_paths: 
                "--to", "tflite-fp32", "--episodes", "2"]
     first = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     assert first.returncode == 0, first.stderr[-2000:]
-    rows = json.loads((out / "summary.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    rows = summary["models"]
     assert sorted(Path(r["model"]).name for r in rows) == ["dqn.zip", "td3.zip"]
-    assert all(r["status"] == "passed" and r["tflite_fp32"] for r in rows)
+    assert all(r["status"] == "passed" and r["tflite_fp32"] and r["loaded"] and r["converted"] for r in rows)
+    assert summary["families"] == [{"family": "unknown environment", "models": 2, "loaded": 2, "converted": 2,
+                                    "plays": 0, "no environment here": 2}]
+    assert "family" in first.stderr and "unknown environment" in first.stderr
     assert (out / "summary.csv").read_text().count("\n") == 3
     assert "<table>" in (out / "report.html").read_text()
     second = subprocess.run(command, capture_output=True, text=True, cwd=REPO)

@@ -159,3 +159,42 @@ def train_with_vecnormalize(folder: Path) -> tuple[Path, Path]:
     stats = folder / "ppo_pendulum_vecnormalize.pkl"
     venv.save(stats)
     return path, stats
+
+
+def rewrite_zip(path: Path, out: Path, data_entries: dict[str, Any] | None = None,
+                rename_weights: dict[str, str] | None = None, drop_kwargs: tuple[str, ...] = ()) -> Path:
+    """A copy of an SB3 zip as an older SB3/sb3-contrib version wrote it: extra (pickled) ``data`` entries,
+    weights under older names, policy_kwargs without keys that did not exist then."""
+    import base64
+    import io
+    import json
+    import pickle
+    import zipfile
+
+    import torch
+
+    with zipfile.ZipFile(path) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    data = json.loads(files["data"])
+    for key, value in (data_entries or {}).items():
+        data[key] = {":type:": str(type(value)), ":serialized:": base64.b64encode(pickle.dumps(value)).decode()}
+    for key in drop_kwargs:
+        kwargs = data["policy_kwargs"]
+        if ":serialized:" in kwargs:
+            plain = pickle.loads(base64.b64decode(kwargs[":serialized:"]))
+            plain.pop(key, None)
+            kwargs[":serialized:"] = base64.b64encode(pickle.dumps(plain)).decode()
+        else:
+            kwargs.pop(key, None)
+    files["data"] = json.dumps(data).encode()
+    if rename_weights:
+        weights = torch.load(io.BytesIO(files["policy.pth"]), weights_only=True)
+        weights = {rename_weights.get(k, k): v for k, v in weights.items()}
+        buffer = io.BytesIO()
+        torch.save(weights, buffer)
+        files["policy.pth"] = buffer.getvalue()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w") as archive:
+        for name, raw in files.items():
+            archive.writestr(name, raw)
+    return out

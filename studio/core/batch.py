@@ -95,6 +95,50 @@ def convert_many(
     return items
 
 
+def family_name(env_id: str | None) -> str:
+    """The environment family a model belongs to, for the per-family report."""
+    from .envs.families import family_of
+
+    if not env_id:
+        return "unknown environment"
+    family = family_of(env_id.split(":")[-1])
+    if family is not None:
+        return family.name
+    import re
+
+    if re.fullmatch(r"(CartPole|MountainCar|MountainCarContinuous|Pendulum|Acrobot)(NoVel)?-v\d+", env_id):
+        return "classic control"
+    return "other"
+
+
+def _outcome(manifest: dict[str, Any]) -> tuple[bool, bool, bool | None]:
+    """(loaded, converted, plays): plays is None when the environment could not be made here."""
+    stages = manifest.get("stages", [])
+    loaded = any(s["name"] == "load" and s.get("status") in ("passed", "cached") for s in stages)
+    converted = loaded and not any(s.get("status") in ("failed", "not run", "cancelled") for s in stages
+                                   if not s["name"].startswith(("verify", "int8-repair")))
+    verdicts = [(a.get("verification") or {}).get("closed_loop", {}).get("verdict")
+                for key, a in manifest.get("artifacts", {}).items() if key != "tflite_int8_plain"]
+    verdicts = [v for v in verdicts if v]
+    if not verdicts:
+        return loaded, converted, None
+    return loaded, converted, "failed" not in verdicts
+
+
+def family_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per environment family: how many models, loaded, converted, and play like the original."""
+    table: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = table.setdefault(row["family"], {"family": row["family"], "models": 0, "loaded": 0, "converted": 0,
+                                                 "plays": 0, "no environment here": 0})
+        entry["models"] += 1
+        entry["loaded"] += bool(row["loaded"])
+        entry["converted"] += bool(row["converted"])
+        entry["plays"] += row["plays"] is True
+        entry["no environment here"] += row["plays"] is None and bool(row["loaded"])
+    return sorted(table.values(), key=lambda e: e["family"])
+
+
 def _fidelity(artifact: dict[str, Any]) -> str:
     verification = artifact.get("verification") or {}
     parts = []
@@ -120,6 +164,7 @@ def summary_rows(items: list[BatchItem]) -> list[dict[str, Any]]:
             "run": str(item.run_dir),
             "algorithm": model.get("algorithm"),
             "environment": (model.get("environment") or {}).get("id"),
+            "family": family_name((model.get("environment") or {}).get("id") or _zoo_env(item.model)),
             "status": manifest.get("status", item.status),
             "seconds": round(sum(s.get("seconds", 0) for s in stages.values()), 2),
         }
@@ -131,10 +176,16 @@ def summary_rows(items: list[BatchItem]) -> list[dict[str, Any]]:
         if edgetpu:
             reason = (edgetpu.get("reason") or "").split(";")[0]
             row["edgetpu"] = edgetpu.get("summary") or (f"skipped, {reason}" if reason else edgetpu["status"])
+        row["loaded"], row["converted"], row["plays"] = _outcome(manifest)
         if item.message:
             row["message"] = item.message
         rows.append(row)
     return rows
+
+
+def _zoo_env(model: Path) -> str | None:
+    """The env id a zoo layout implies (ENV_1/ENV.zip), for models that did not even load."""
+    return model.stem if model.parent.name.startswith(model.stem) else None
 
 
 def write_summary(out: Path, items: list[BatchItem]) -> list[dict[str, Any]]:
@@ -142,13 +193,22 @@ def write_summary(out: Path, items: list[BatchItem]) -> list[dict[str, Any]]:
     columns: list[str] = []
     for row in rows:
         columns += [c for c in row if c not in columns]
+    families = family_table(rows)
     atomic_write_csv(out / "summary.csv", rows)
-    atomic_write_text(out / "summary.json", json.dumps(rows, indent=2) + "\n")
-    atomic_write_text(out / "report.html", _html(rows, columns))
+    atomic_write_text(out / "summary.json", json.dumps({"families": families, "models": rows}, indent=2) + "\n")
+    atomic_write_text(out / "report.html", _html(rows, columns, families))
     return rows
 
 
-def _html(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> tuple[str, str]:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r.get(c, '')))}</td>" for c in columns) + "</tr>"
+                   for r in rows)
+    return head, body
+
+
+def _html(rows: list[dict[str, Any]], columns: list[str], families: list[dict[str, Any]]) -> str:
+    family_head, family_body = _table(families, list(families[0]) if families else [])
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for row in rows:
@@ -163,6 +223,11 @@ table {{ border-collapse: collapse; }} th, td {{ border: 1px solid #ccc; padding
 th {{ background: #f0f0f0; }} tr.ok td:nth-child(5) {{ color: #1a7f37; }} tr.bad td:nth-child(5) {{ color: #c62828; font-weight: bold; }}
 </style></head><body>
 <h1>SB3 Studio batch report</h1>
+<h2>Per environment family</h2>
+<p>Loaded: read safely and rebuilt. Converted: every requested format made. Plays: in closed loop no
+artifact is distinguishably worse than the original's noise floor.</p>
+<table><thead><tr>{family_head}</tr></thead><tbody>{family_body}</tbody></table>
+<h2>Per model</h2>
 <p>{len(rows)} models; {sum(r.get('status') == 'passed' for r in rows)} passed every stage.
 Fidelity: agreement (discrete) or max absolute error in action units (Box) per observation source,
 and the closed-loop score (1 = as good as the original, 0 = random).</p>

@@ -74,12 +74,12 @@ def _with_policy(loaded: LoadedModel, policy: Any) -> Any:
 
 
 def _rounded_to_float16(module: torch.nn.Module) -> torch.nn.Module:
-    copied = clone_policy(module)
+    """``module`` with every float weight and constant rounded to float16, in place (it computes in float32)."""
     with torch.no_grad():
-        for tensor in [*copied.parameters(), *copied.buffers()]:
+        for tensor in [*module.parameters(), *module.buffers()]:
             if tensor.is_floating_point():
                 tensor.copy_(tensor.to(torch.float16).to(tensor.dtype))
-    return copied
+    return module
 
 
 @dataclass
@@ -129,7 +129,8 @@ class FloatReference:
             actions64 = double(*(torch.from_numpy(feeds[s.name]).double() for s in double.io.inputs)).numpy()
         actions64 = actions64.reshape(actions.shape)
         if precision == "float16":
-            half = ExactPolicy(_with_policy(loaded, _rounded_to_float16(loaded.policy))).eval()
+            # TFLite's float16 models store every constant in float16: the normalisation and bounds too.
+            half = _rounded_to_float16(ExactPolicy(_with_policy(loaded, clone_policy(loaded.policy))).eval())
             with torch.no_grad():
                 ours = half(*(torch.from_numpy(feeds[s.name]) for s in half.io.inputs))
             reference = ours.numpy().reshape(actions.shape).astype(np.float64)
@@ -152,7 +153,7 @@ class FloatReference:
         with float64_preprocessing():
             prefs64 = preferences(double, _to_double(tensor64)).numpy()
         if precision == "float16":
-            ours = SimpleNamespace(policy=_rounded_to_float16(policy), action_space=loaded.action_space)
+            ours = SimpleNamespace(policy=_rounded_to_float16(clone_policy(policy)), action_space=loaded.action_space)
             prefs = preferences(ours, tensor32).numpy()
         else:
             prefs = preferences(loaded, tensor32).numpy()

@@ -64,6 +64,11 @@ class QtPipelineOptions(QWidget):
         form.addRow("Seed", self.seed)
         form.addRow("Sampled observations", self.samples)
         form.addRow("Rollout steps", self.rollout_steps)
+        self.env_module = QLineEdit()
+        self.env_module.setPlaceholderText("none")
+        self.env_module.setToolTip("Your own Gymnasium environment module, a dotted name or a .py file. "
+                                   "The studio imports it before making the environment: THIS RUNS YOUR CODE.")
+        form.addRow("Environment module (runs your code)", self.env_module)
         self.min_agreement = QDoubleSpinBox(decimals=2, minimum=0, maximum=100, value=defaults.thresholds.min_agreement)
         self.error_multiple = QDoubleSpinBox(decimals=1, minimum=1, maximum=1000, value=defaults.thresholds.error_multiple)
         self.error_multiple.setToolTip("float artifacts may err this many times the original's own float32 error "
@@ -119,6 +124,7 @@ class QtPipelineOptions(QWidget):
         out = Path(self.output.text()) if self.output.text().strip() else entry.run_dir
         return ConvertSpec(
             model=entry.path,
+            env_module=self.env_module.text().strip() or None,
             targets=self.targets() or ["onnx"],
             out=out,
             force=self.force.isChecked(),

@@ -8,7 +8,7 @@ from typing import Any, Callable
 from ..envs import EnvRecipe, make_env
 
 from .episodes import FLOAT_NOISE, noisy, play, random_policy
-from .judge import CONFIDENCE, Reference, describe, interval, judge, verdict
+from .judgement import CONFIDENCE, Reference, describe, interval, judge, verdict
 
 __all__ = ["CONFIDENCE", "FLOAT_NOISE", "Reference", "describe", "episode_returns", "interval", "judge", "noisy",
            "play", "random_policy", "random_returns", "score", "verdict"]

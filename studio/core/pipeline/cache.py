@@ -27,6 +27,7 @@ def fingerprint(stage: str, ctx: RunContext) -> str:
     payload = {
         "stage": stage,
         "model": model.get("sha256"),
+        "environment": model.get("environment"),  # the recipe: zoo config, migration, wrappers
         "normalization": sha256_file(Path(norm.source)) if norm and norm.source and Path(norm.source).is_file() else None,
         "options": options,
         "versions": versions(),
