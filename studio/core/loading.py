@@ -9,12 +9,7 @@ the way SB3's own ``load`` builds it (algorithm class, ``_setup_model``, state d
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import pickle
 import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,29 +29,16 @@ from .errors import (
     NotAZipError,
     TruncatedFileError,
 )
-from .safe_pickle import ForbiddenGlobal, safe_loads
-from .spaces import SpaceDecodeError, rebuild_space
+from .validation import (
+    MAX_WEIGHT_BYTES,
+    SCHEDULE_CONSTANTS,
+    check_fields,
+    check_weights,
+    decode_data,
+    hyperparameters,
+    read_archive,
+)
 from .zoo import ObservationNormalization, ZooRun, find_zoo_run, load_vecnormalize
-
-# Entries that hold schedules (pickled lambdas). Only training uses them; they are never decoded.
-SCHEDULE_CONSTANTS: dict[str, Any] = {
-    "learning_rate": 0.0,
-    "lr_schedule": 0.0,
-    "clip_range": 0.2,
-    "clip_range_vf": None,
-    "exploration_schedule": 0.0,
-}
-_ESSENTIAL = ("policy_class", "observation_space", "action_space")
-# Entries never decoded because prediction does not need them: ARS keeps a flat copy of the policy
-# weights (a pickled torch tensor, whose unpickling calls torch.load without weights_only); SB3 1.x HER
-# names the algorithm class it wrapped (the policy class says as much).
-_UNNEEDED = {"weights", "model_class"}
-
-
-def _is_schedule(key: str, type_name: str) -> bool:
-    """Schedules: pickled functions (SB3 < 2.6) or ``FloatSchedule``-style objects wrapping one."""
-    return key in SCHEDULE_CONSTANTS or key.endswith("_schedule") or "function" in type_name or "Schedule" in type_name
-
 
 @dataclass
 class LoadedModel:
@@ -109,63 +91,6 @@ class LoadedModel:
         return action
 
 
-def _read_archive(path: Path) -> dict[str, bytes]:
-    if not path.exists():
-        raise ModelLoadError(path, "no such file")
-    if path.is_dir():
-        raise ModelLoadError(path, "is a folder, not a model file")
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(4)
-    except OSError as exc:
-        raise ModelLoadError(path, f"cannot read: {exc.strerror or exc}") from None
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return {name: archive.read(name) for name in archive.namelist()}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:
-        if head == b"PK\x03\x04":
-            raise TruncatedFileError(path, f"a damaged or truncated zip ({exc})") from None
-        raise NotAZipError(path, "not a zip file, so not a Stable-Baselines3 model") from None
-
-
-def _decode_data(path: Path, raw: bytes) -> tuple[dict[str, Any], list[str]]:
-    try:
-        entries = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise NotAModelError(path, "a zip, but its 'data' entry is not SB3's JSON") from None
-    if not isinstance(entries, dict):
-        raise NotAModelError(path, "a zip, but its 'data' entry is not SB3's JSON")
-    data: dict[str, Any] = {}
-    notes: list[str] = []
-    for key, value in entries.items():
-        if not (isinstance(value, dict) and ":serialized:" in value):
-            data[key] = value
-            continue
-        if key in _UNNEEDED:
-            continue
-        if _is_schedule(key, value.get(":type:", "")):
-            data[key] = SCHEDULE_CONSTANTS.get(key, 0.0)
-            notes.append(key)
-            continue
-        try:
-            data[key] = safe_loads(base64.b64decode(value[":serialized:"].encode()))
-        except ForbiddenGlobal as exc:
-            raise ForbiddenClassError(path, exc.name, key) from None
-        except (pickle.UnpicklingError, binascii.Error, EOFError, ValueError, TypeError, AttributeError) as exc:
-            if key in _ESSENTIAL or key == "policy_kwargs":
-                raise NotAModelError(path, f"entry '{key}' cannot be decoded ({type(exc).__name__}: {exc})") from None
-            data[key] = None
-    missing = [key for key in _ESSENTIAL if key not in data]
-    if missing:
-        raise NotAModelError(path, "a zip, but not an SB3 model: 'data' lacks " + ", ".join(missing))
-    for key in ("observation_space", "action_space"):
-        try:
-            data[key] = rebuild_space(data[key])
-        except SpaceDecodeError as exc:
-            raise NotAModelError(path, f"{key} cannot be read: {exc}") from None
-    return data, notes
-
-
 def _allow_old_gym() -> None:
     """SB3's own loader needs the old ``gym`` package for SB3 1.x files; ``studio.core`` hides it otherwise."""
     import sys
@@ -188,19 +113,18 @@ def _decode_data_trusted(path: Path, raw: bytes) -> tuple[dict[str, Any], list[s
 
 
 def _load_weights(path: Path, files: dict[str, bytes]) -> dict[str, Any]:
-    import io
-
-    import torch
+    from .safe_torch import ForbiddenInWeights, WeightsError, load_state_dict
 
     if "policy.pth" not in files:
         raise MissingWeightsError(path, "the zip has no policy.pth, so no policy weights")
     try:
-        return torch.load(io.BytesIO(files["policy.pth"]), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        found = re.search(r"GLOBAL ([\w.]+)", str(exc))
-        raise ForbiddenClassError(path, found.group(1) if found else "unknown", "policy.pth") from None
-    except (RuntimeError, EOFError, ValueError, zipfile.BadZipFile) as exc:
-        raise TruncatedFileError(path, f"policy.pth cannot be read ({str(exc).splitlines()[0]})") from None
+        weights = load_state_dict(files["policy.pth"], MAX_WEIGHT_BYTES)
+    except ForbiddenInWeights as exc:
+        raise ForbiddenClassError(path, exc.name, "policy.pth") from None
+    except WeightsError as exc:
+        raise TruncatedFileError(path, f"policy.pth {exc}") from None
+    check_weights(path, weights)
+    return weights
 
 
 def _versions(files: dict[str, bytes]) -> tuple[str | None, str | None]:
@@ -212,25 +136,37 @@ def _versions(files: dict[str, bytes]) -> tuple[str | None, str | None]:
 
 def _build_model(path: Path, algo: str, data: dict[str, Any], weights: dict[str, Any], notes: list[str]) -> Any:
     from .legacy import adapt
+    from .model_size import declared_parameters, plausible, stored_parameters
 
     cls = algorithms.algorithm_class(algo)
     kwargs = dict(data.get("policy_kwargs") or {})
     kwargs.pop("device", None)
     arch = kwargs.get("net_arch")
-    if arch and isinstance(arch, list) and isinstance(arch[0], dict):
-        kwargs["net_arch"] = arch[0]  # SB3 < 1.8 wrote [dict(pi=..., vf=...)]
+    if arch and isinstance(arch, list) and isinstance(arch[-1], dict):
+        kwargs["net_arch"] = arch[-1]  # SB3 < 1.8 wrote [dict(pi=..., vf=...)]
     kwargs, weights, adapted = adapt(algo, data["policy_class"], kwargs, weights)
     notes += adapted
-    data = dict(data, policy_kwargs=kwargs, n_envs=1)
-    # Prediction needs no replay buffer: keep SB3 from allocating one of buffer_size observations.
-    data.update(buffer_size=1, replay_buffer_class=None, replay_buffer_kwargs={})
+    data = dict(hyperparameters(data), policy_kwargs=kwargs, n_envs=1)
+    # Prediction needs no replay or rollout buffer: keep SB3 from allocating one of buffer_size observations.
+    data.update(buffer_size=1, n_steps=1, replay_buffer_class=None, replay_buffer_kwargs={})
+    try:
+        declared = declared_parameters(data)
+    except Exception as exc:  # noqa: BLE001 - SB3's constructors on a file's (validated) arguments
+        raise NotAModelError(path, f"cannot rebuild the {algo} policy ({type(exc).__name__}: {exc})") from None
+    if not plausible(declared, stored_parameters(weights)):
+        raise NotAModelError(path, f"policy_kwargs declare a network of {declared:,} parameters; policy.pth holds "
+                                   f"{stored_parameters(weights):,}")
     model = cls(policy=data["policy_class"], env=None, device="cpu", _init_setup_model=False)
     model.__dict__.update(data)
     try:
         model._setup_model()
-    except (TypeError, ValueError, KeyError, AssertionError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - SB3's setup on a file's (validated) hyperparameters
         raise NotAModelError(path, f"cannot rebuild the {algo} policy ({type(exc).__name__}: {exc})") from None
-    missing, unexpected = model.policy.load_state_dict(weights, strict=False)
+    try:
+        missing, unexpected = model.policy.load_state_dict(weights, strict=False)
+    except RuntimeError as exc:  # shapes that do not fit
+        detail = str(exc).splitlines()[1].strip() if len(str(exc).splitlines()) > 1 else str(exc)
+        raise NotAModelError(path, f"policy.pth does not fit the {algo} policy ({detail[:200]})") from None
     # SB3 < 1.7 saved A2C/PPO without the (parameter-free) per-network features extractors.
     missing = [k for k in missing if not k.startswith(("pi_features_extractor.", "vf_features_extractor."))]
     if missing or unexpected:
@@ -323,10 +259,12 @@ def load_model(
     """Load an SB3 model file safely. ``env_id`` and ``vecnormalize`` override the zoo layout;
     ``env_module`` is the user's own environment module, imported (their code runs) when the env is made."""
     path = Path(path)
-    files = _read_archive(path)
+    files = read_archive(path)
     if "data" not in files:
         raise NotAModelError(path, "a zip, but not an SB3 model: it has no 'data' entry")
-    data, schedules = _decode_data_trusted(path, files["data"]) if trust else _decode_data(path, files["data"])
+    data, schedules = _decode_data_trusted(path, files["data"]) if trust else decode_data(path, files["data"])
+    if not trust:
+        check_fields(path, data)
     zoo = find_zoo_run(path)
     algo = algo or algorithms.detect(path, data, hint=zoo.algo)
     weights = _load_weights(path, files)

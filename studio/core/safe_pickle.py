@@ -13,6 +13,11 @@ execution. :class:`SafeUnpickler` resolves only the globals a model legitimately
 Anything else raises :class:`ForbiddenGlobal` naming the global, before it is imported or called.
 Pickled schedules (lambdas: ``learning_rate``, ``clip_range``...) are never decoded: the loader
 substitutes constants for them.
+
+No class is ever *called* from a pickle: allowed classes come back as :class:`ClassRef` tokens that
+refuse to be constructed, and the loader resolves them where a class is expected (``policy_class``,
+``activation_fn``...). What a pickle may construct, it constructs with bounded arguments: arrays at most
+:data:`MAX_ARRAY_BYTES`, ``bytearray`` only from bytes, ``copyreg._reconstructor`` only on ``object``.
 """
 
 from __future__ import annotations
@@ -26,10 +31,66 @@ import pickle
 from typing import Any
 
 
+MAX_ARRAY_BYTES = 64 * 2**20
+
+
 class ForbiddenGlobal(pickle.UnpicklingError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"global '{name}' is not allowed")
+
+
+class ClassRef:
+    """An allowed class named by a pickle: data, never callable while unpickling."""
+
+    def __init__(self, qualname: str, cls: type) -> None:
+        self.qualname, self.cls = qualname, cls
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        raise ForbiddenGlobal(f"{self.qualname} (constructed)")
+
+    def __repr__(self) -> str:
+        return f"<class {self.qualname}>"
+
+
+def resolve_classes(value: Any, depth: int = 0) -> Any:
+    """``value`` with every :class:`ClassRef` replaced by its class (lists, tuples and dicts, depth-limited)."""
+    if depth > 16:
+        raise ValueError("nested too deeply")
+    if isinstance(value, ClassRef):
+        return value.cls
+    if isinstance(value, dict):
+        return type(value)((k, resolve_classes(v, depth + 1)) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return type(value)(resolve_classes(v, depth + 1) for v in value)
+    return value
+
+
+def _bytearray(*args: Any) -> bytearray:
+    if len(args) > 1 or (args and not isinstance(args[0], (bytes, bytearray, list))):
+        raise pickle.UnpicklingError("bytearray only from bytes")
+    return bytearray(*args)
+
+
+def _reconstructor(cls: Any, base: Any, state: Any = None) -> Any:
+    if base is not object or not (isinstance(cls, type) and issubclass(cls, Record)):
+        raise pickle.UnpicklingError("copyreg._reconstructor only on plain objects")
+    return copyreg._reconstructor(cls, base, state)
+
+
+def _guarded_reconstruct(reconstruct: Any) -> Any:
+    """numpy's ``_reconstruct(subtype, shape, dtype)`` allocates the shape it is given: bound it."""
+    import numpy as np
+
+    def make(subtype: Any, shape: Any, dtype: Any) -> Any:
+        try:
+            size = int(np.prod(np.asarray(shape, dtype=np.int64))) * np.dtype(dtype).itemsize
+        except (TypeError, ValueError, OverflowError):
+            raise pickle.UnpicklingError("an array of malformed shape") from None
+        if size < 0 or size > MAX_ARRAY_BYTES or subtype is not np.ndarray:
+            raise pickle.UnpicklingError("an array larger than allowed")
+        return reconstruct(subtype, shape, dtype)
+    return make
 
 
 class Record:
@@ -111,12 +172,12 @@ _PLAIN = {
     "builtins.tuple": tuple,
     "builtins.set": set,
     "builtins.frozenset": frozenset,
-    "builtins.bytearray": bytearray,
+    "builtins.bytearray": _bytearray,
     "builtins.slice": slice,
     "builtins.object": object,
     "collections.OrderedDict": collections.OrderedDict,
     "collections.deque": collections.deque,
-    "copyreg._reconstructor": copyreg._reconstructor,
+    "copyreg._reconstructor": _reconstructor,
 }
 
 
@@ -133,9 +194,10 @@ def _numpy_global(module: str, name: str) -> Any:
     if submodule and module in (f"numpy.core.{submodule}", f"numpy._core.{submodule}"):
         for candidate in (f"numpy._core.{submodule}", f"numpy.core.{submodule}"):
             try:
-                return getattr(importlib.import_module(candidate), name)
+                found = getattr(importlib.import_module(candidate), name)
             except (ImportError, AttributeError):
                 continue
+            return _guarded_reconstruct(found) if name == "_reconstruct" else found
     if module == "_codecs" and name == "encode":
         import _codecs
 
@@ -187,10 +249,12 @@ class SafeUnpickler(pickle.Unpickler):
                 return obj
         obj = _allowed_class(module, name)
         if obj is not None:
-            return obj
+            return ClassRef(qualname, obj)
         raise ForbiddenGlobal(qualname)
 
 
 def safe_loads(data: bytes) -> Any:
-    """Unpickle ``data`` resolving only allow-listed globals; raises :class:`ForbiddenGlobal`."""
+    """Unpickle ``data`` resolving only allow-listed globals; raises :class:`ForbiddenGlobal`.
+
+    Allowed classes come back as :class:`ClassRef` tokens (see :func:`resolve_classes`)."""
     return SafeUnpickler(io.BytesIO(data)).load()
