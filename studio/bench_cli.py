@@ -14,6 +14,7 @@ def _run_folder(target: Path) -> Path:
     if target.is_dir():
         return target
     from .console import ConsoleReporter
+    from .core.loading import load_model
     from .core.pipeline.run_folder import read_manifest
     from .core.pipeline.runner import run_pipeline
     from .core.pipeline.spec import ConvertSpec
@@ -22,9 +23,10 @@ def _run_folder(target: Path) -> Path:
     run_dir = spec.run_dir()
     manifest = read_manifest(run_dir)
     if manifest is None or "onnx" not in manifest.get("artifacts", {}):
+        loaded = load_model(target)  # bad input: one line and exit 2, before any folder exists
         print(f"converting {target} first, into {run_dir}", file=sys.stderr)
         report = ConsoleReporter()
-        for event in run_pipeline(spec):
+        for event in run_pipeline(spec, loaded=loaded):
             report(event)
     return run_dir
 
@@ -39,7 +41,7 @@ def bench(target: Path, args: argparse.Namespace) -> int:
     from .core.bench.targets import targets_for_run
     from .core.observations import sample_observations
     from .core.loading import load_model
-    from .core.pipeline.run_folder import read_manifest
+    from .core.pipeline.run_folder import checked_manifest
 
     if args.sweep:
         from .core.bench.sweep import run_sweep
@@ -49,10 +51,7 @@ def bench(target: Path, args: argparse.Namespace) -> int:
         print(f"error: {target}: no such file or folder", file=sys.stderr)
         return 2
     run_dir = _run_folder(target)
-    manifest = read_manifest(run_dir)
-    if manifest is None:
-        print(f"error: {run_dir}: not a run folder of sb3-studio (no run.json)", file=sys.stderr)
-        return 2
+    manifest = checked_manifest(run_dir)
     targets = targets_for_run(run_dir, threads=args.threads, only=args.runtime)
     model = manifest["model"]
     loaded = load_model(model.get("resolved") or model["file"])

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from typing import Any, Callable
 
@@ -49,6 +51,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def cmd_convert(args: argparse.Namespace) -> int:
     from .console import ConsoleReporter
+    from .core.loading import load_model
     from .core.pipeline.runner import run_pipeline
     from .core.pipeline.spec import ConvertSpec
     from .core.verification import Thresholds
@@ -79,9 +82,12 @@ def cmd_convert(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    # Bad input is one line and exit 2, before any output folder exists.
+    loaded = load_model(spec.model, env_id=spec.env_id, vecnormalize=spec.vecnormalize, trust=spec.trust,
+                        env_module=spec.env_module)
     report = ConsoleReporter(verbose=args.verbose)
     status = "failed"
-    for event in run_pipeline(spec):
+    for event in run_pipeline(spec, loaded=loaded):
         report(event)
         status = getattr(event, "status", status)
     return 0 if status == "passed" else 1
@@ -105,7 +111,7 @@ def cmd_convert_many(args: argparse.Namespace) -> int:
         extra = f" ({item.message})" if item.message else ""
         print(f"{item.status:>8}  {item.seconds:6.1f} s  {item.model}{extra}", file=sys.stderr, flush=True)
 
-    items = convert_many(folder, out, args.jobs, passthrough, on_update=show)
+    items = convert_many(folder, out, args.jobs, passthrough, on_update=show, force=args.force)
     from .core.batch import family_table, summary_rows
 
     print("\nfamily                      models  loaded  converted  plays  no env here", file=sys.stderr)
@@ -195,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
     many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact to start with (10)")
     many.add_argument("--max-episodes", type=int, default=80, help="as for convert (80)")
+    many.add_argument("--force", action="store_true", help="overwrite summary files the studio did not write")
     many.add_argument("--env-module", metavar="MODULE", help="as for convert: your own environment module (runs your code)")
     many.set_defaults(func=cmd_convert_many)
 
@@ -221,6 +228,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like an interrupt."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -230,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     from .core.errors import StudioError
 
+    if args.command != "gui" and threading.current_thread() is threading.main_thread():
+        # SIGTERM ends a run the way Ctrl+C does: stages cancelled, work folders removed, run.json written.
+        signal.signal(signal.SIGTERM, _terminated)
     try:
         return func(args)
     except StudioError as exc:
@@ -237,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: {exc.line()}", file=sys.stderr)
         return EXIT_ERROR
+    except Terminated:
+        print("terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -11,7 +11,7 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 import pytest
-from conftest import REPO, ZOO, ZOO_AGENTS
+from conftest import ZOO, ZOO_AGENTS
 
 from studio.core.envs import recipe_from_json
 from studio.core.envs.migration import candidates

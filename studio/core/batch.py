@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import html
 import json
+import stat
 import subprocess
-import sys
+import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -19,22 +20,30 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .atomic import atomic_write_csv, atomic_write_text, sha256_file
+from .children import neutral_cwd, python_module
+from .errors import OutputExistsError
 from .pipeline.run_folder import read_manifest
 
 FINISHED = ("passed", "failed")
+SUMMARY_FILES = ("summary.csv", "summary.json", "report.html")
+MARKER = ".sb3-studio-batch.json"  # the checksums of the summary files the studio wrote here
 
 
-def is_sb3_zip(path: Path) -> bool:
+def looks_like_model(path: Path) -> bool:
+    """A regular file (a pipe would hang the search, a device never end) that is a zip with SB3's ``data`` and
+    ``policy.pth`` members. Whether it really is a usable model is the conversion's to say, on its own row."""
     try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            return False
         with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError):
+            names = set(archive.namelist()[:10_000])
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False
     return "data" in names and "policy.pth" in names
 
 
 def find_models(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.zip") if is_sb3_zip(p))
+    return sorted(p for p in folder.rglob("*.zip") if looks_like_model(p))
 
 
 def run_name(model: Path, folder: Path) -> str:
@@ -60,37 +69,73 @@ def _finished_before(item: BatchItem) -> bool:
                 and manifest.get("model", {}).get("sha256") == sha256_file(item.model))
 
 
+def check_summary_files(out: Path, force: bool = False) -> None:
+    """Refuse to overwrite summary files the studio did not write in ``out`` (unless ``force``)."""
+    if force:
+        return
+    try:
+        ours = json.loads((out / MARKER).read_text())
+    except (OSError, ValueError):
+        ours = {}
+    for name in SUMMARY_FILES:
+        path = out / name
+        if path.is_symlink() or (path.exists() and (not path.is_file() or ours.get(name) != sha256_file(path))):
+            raise OutputExistsError(path, "exists and was not written by sb3-studio", "choose another --out, or --force")
+
+
 def convert_many(
     folder: Path,
     out: Path,
     jobs: int,
     convert_args: list[str],
     on_update: Callable[[BatchItem], None] = lambda item: None,
+    force: bool = False,
 ) -> list[BatchItem]:
+    check_summary_files(out, force)
     items = [BatchItem(m, out / run_name(m, folder)) for m in find_models(folder)]
     out.mkdir(parents=True, exist_ok=True)
+    children: set[subprocess.Popen] = set()
+    lock = threading.Lock()
+    stopping = threading.Event()
 
     def work(item: BatchItem) -> BatchItem:
+        if stopping.is_set():
+            return item
         if _finished_before(item):
             item.status = "resumed"
             on_update(item)
             return item
         start = time.perf_counter()
-        command = [sys.executable, "-m", "studio.cli", "convert", str(item.model), "--out", str(item.run_dir),
-                   *convert_args]
-        result = subprocess.run(command, capture_output=True, text=True)
+        command = python_module("studio.cli", "convert", str(item.model), "--out", str(item.run_dir), *convert_args)
+        with lock:
+            child = subprocess.Popen(command, cwd=neutral_cwd(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, errors="replace")
+            children.add(child)
+        _, stderr = child.communicate()
+        with lock:
+            children.discard(child)
         item.seconds = time.perf_counter() - start
         manifest = read_manifest(item.run_dir)
         item.status = manifest.get("status", "error") if manifest else "error"
         if item.status != "passed":
             failed = [f"{st['name']}: {st.get('error', '')}" for st in (manifest or {}).get("stages", [])
                       if st.get("status") == "failed"]
-            item.message = "; ".join(failed) or (result.stderr.strip().splitlines() or ["no output"])[-1]
+            item.message = "; ".join(failed) or (stderr.strip().splitlines() or ["no output"])[-1]
         on_update(item)
         return item
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         list(pool.map(work, items))
+    except BaseException:
+        # Interrupted (SIGINT, SIGTERM): each child cleans up after a SIGTERM of its own.
+        stopping.set()
+        with lock:
+            for child in children:
+                child.terminate()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     write_summary(out, items)
     return items
 
@@ -197,6 +242,7 @@ def write_summary(out: Path, items: list[BatchItem]) -> list[dict[str, Any]]:
     atomic_write_csv(out / "summary.csv", rows)
     atomic_write_text(out / "summary.json", json.dumps({"families": families, "models": rows}, indent=2) + "\n")
     atomic_write_text(out / "report.html", _html(rows, columns, families))
+    atomic_write_text(out / MARKER, json.dumps({name: sha256_file(out / name) for name in SUMMARY_FILES}) + "\n")
     return rows
 
 

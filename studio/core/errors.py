@@ -72,6 +72,10 @@ class NormalizationError(StudioError):
     """A vecnormalize.pkl could not be read or does not fit the model."""
 
 
+class ZooFileError(StudioError):
+    """A zoo file beside a model (config.yml, args.yml, env_kwargs.yml) cannot be read."""
+
+
 class EnvironmentUnavailableError(StudioError):
     """The model's environment cannot be made on this machine."""
 
@@ -82,6 +86,10 @@ class OutputExistsError(StudioError):
 
 class OutputNotWritableError(StudioError):
     """The output folder cannot be written."""
+
+
+class RunFolderError(StudioError):
+    """A run folder (given to bench, or opened in the window) is not one the studio wrote."""
 
 
 class StageError(StudioError):

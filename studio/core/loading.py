@@ -26,7 +26,6 @@ from .errors import (
     ModelLoadError,
     NormalizationError,
     NotAModelError,
-    NotAZipError,
     TruncatedFileError,
 )
 from .validation import (
@@ -212,7 +211,7 @@ def _normalization(
 
 def env_settings(zoo: ZooRun, env_id: str | None = None, env_module: str | None = None) -> EnvSettings:
     """The environment as the zoo files describe it; ``env_id`` (the user's) overrides the zoo's id."""
-    problems = []
+    problems = list(zoo.problems)
     try:
         wrappers = parse_wrappers(zoo.env_wrapper)
     except UnknownWrapper as exc:
@@ -222,6 +221,7 @@ def env_settings(zoo: ZooRun, env_id: str | None = None, env_module: str | None 
     bad = [k for k, v in kwargs.items() if not _plain_value(v) or k.endswith(("_file", "_path"))]
     if bad:
         problems.append("env_kwargs " + ", ".join(bad[:3]) + " not accepted from a file (plain values only, no paths)")
+        kwargs = {}
     unknown = [p for p in zoo.gym_packages if p not in _KNOWN_PACKAGES]
     if unknown and not env_id and not env_module:
         problems.append(f"args.yml asks to import {', '.join(unknown[:3])}: the studio never imports a module a "

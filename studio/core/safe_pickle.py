@@ -40,6 +40,10 @@ class ForbiddenGlobal(pickle.UnpicklingError):
         super().__init__(f"global '{name}' is not allowed")
 
 
+class LimitExceeded(pickle.UnpicklingError):
+    """A pickle asks to construct something far larger than any real model holds: a hostile or broken file."""
+
+
 class ClassRef:
     """An allowed class named by a pickle: data, never callable while unpickling."""
 
@@ -68,13 +72,13 @@ def resolve_classes(value: Any, depth: int = 0) -> Any:
 
 def _bytearray(*args: Any) -> bytearray:
     if len(args) > 1 or (args and not isinstance(args[0], (bytes, bytearray, list))):
-        raise pickle.UnpicklingError("bytearray only from bytes")
+        raise LimitExceeded("a bytearray made from something other than bytes (a size, perhaps a huge one)")
     return bytearray(*args)
 
 
 def _reconstructor(cls: Any, base: Any, state: Any = None) -> Any:
     if base is not object or not (isinstance(cls, type) and issubclass(cls, Record)):
-        raise pickle.UnpicklingError("copyreg._reconstructor only on plain objects")
+        raise LimitExceeded("copyreg._reconstructor on a built-in type, which would construct it with any argument")
     return copyreg._reconstructor(cls, base, state)
 
 
@@ -88,7 +92,7 @@ def _guarded_reconstruct(reconstruct: Any) -> Any:
         except (TypeError, ValueError, OverflowError):
             raise pickle.UnpicklingError("an array of malformed shape") from None
         if size < 0 or size > MAX_ARRAY_BYTES or subtype is not np.ndarray:
-            raise pickle.UnpicklingError("an array larger than allowed")
+            raise LimitExceeded(f"an array of {size:,} bytes (at most {MAX_ARRAY_BYTES:,} are allowed)")
         return reconstruct(subtype, shape, dtype)
     return make
 

@@ -23,7 +23,6 @@ import struct
 import zipfile
 from typing import Any, BinaryIO
 
-import numpy as np
 
 MAX_TENSORS = 10_000
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C

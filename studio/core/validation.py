@@ -27,7 +27,7 @@ import numpy as np
 from gymnasium import spaces
 
 from .errors import ForbiddenClassError, ModelLoadError, NotAModelError, NotAZipError, TruncatedFileError
-from .safe_pickle import ClassRef, ForbiddenGlobal, resolve_classes, safe_loads
+from .safe_pickle import ClassRef, ForbiddenGlobal, LimitExceeded, resolve_classes, safe_loads
 from .spaces import SpaceDecodeError, rebuild_space
 
 # What a real policy file holds stays far inside these.
@@ -146,6 +146,8 @@ def decode_data(path: Path, raw: bytes) -> tuple[dict[str, Any], list[str]]:
         try:
             decoded = safe_loads(base64.b64decode(str(value[":serialized:"]).encode()))
             data[key] = resolve_classes(decoded) if key in ("policy_class", "policy_kwargs") else decoded
+        except LimitExceeded as exc:
+            raise NotAModelError(path, f"entry '{key}' asks for {exc}") from None
         except ForbiddenGlobal as exc:
             # A class off the allow-list anywhere is refused. An allowed class that an entry prediction does
             # not need would construct (a train_freq, an action noise) is simply left unbuilt.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from ..children import neutral_cwd, python_module
 from .stats import summarize
 from .targets import RuntimeTarget
 
@@ -66,7 +66,7 @@ class _Child:
     def __init__(self, target: RuntimeTarget, observations: Path) -> None:
         self.target = target
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "studio.core.bench.child"],
+            python_module("studio.core.bench.child"), cwd=neutral_cwd(),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.send({"target": json.loads(target.to_json()), "observations": str(observations)})

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from ..pipeline.run_folder import read_manifest
+from ..pipeline.run_folder import checked_manifest
 from ..policy_io import PolicyIO
 from ..runtimes.base import RuntimeUnavailable
 
@@ -44,9 +44,7 @@ class RuntimeTarget:
 
 
 def targets_for_run(run_dir: Path, threads: int = 1, only: list[str] | None = None) -> list[RuntimeTarget]:
-    manifest = read_manifest(run_dir)
-    if manifest is None:
-        raise FileNotFoundError(f"{run_dir}: no run.json of sb3-studio")
+    manifest = checked_manifest(run_dir)
     model = manifest["model"]
     norm = (model.get("normalization") or {}).get("source")
     io = manifest["artifacts"].get("onnx", {}).get("io")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import EnvironmentUnavailableError
-from .recipe import EnvRecipe, EnvSettings, import_user_module, prepare_id
+from .recipe import EnvRecipe, EnvSettings, prepare_id
 from .resolve import resolve
 from .wrappers import WrapperSpec
 

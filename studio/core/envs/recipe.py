@@ -60,7 +60,6 @@ class EnvRecipe:
     notes: list[str] = field(default_factory=list)
 
     def make(self, render_mode: str | None = None) -> Any:
-        import gymnasium
 
         import_user_module(self.env_module)
         prepare_id(self.env_id)

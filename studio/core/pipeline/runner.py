@@ -40,7 +40,9 @@ def execute(
     emit: Callable[[Event], None],
     cancel: threading.Event | None = None,
     stages: list[Stage] | None = None,
+    loaded: Any = None,
 ) -> RunFinished:
+    """Run the stages; ``loaded`` is the model when the caller has already loaded (and so validated) it."""
     cancel = cancel or threading.Event()
     stages = stages if stages is not None else stages_for(spec.targets)
     run_dir = spec.run_dir()
@@ -62,7 +64,7 @@ def execute(
         emit(finished)
         return finished
     previous = read_manifest(run_dir)
-    ctx = RunContext(spec=spec, run_dir=run_dir)
+    ctx = RunContext(spec=spec, run_dir=run_dir, loaded=loaded)
     if any(stage.name == "tflite" for stage in stages) and not _passed_before("tflite", previous):
         ctx.converter = Onnx2TfJob().start()
     try:
@@ -163,7 +165,7 @@ def _write_log(run_dir: Path, stage: str, lines: list[str]) -> None:
     atomic_write_text(run_dir / "logs" / f"{stage}.log", "\n".join(lines) + "\n")
 
 
-def run_pipeline(spec: ConvertSpec, cancel: threading.Event | None = None) -> Iterator[Event]:
+def run_pipeline(spec: ConvertSpec, cancel: threading.Event | None = None, loaded: Any = None) -> Iterator[Event]:
     """Yield the run's events as they happen. Closing the generator early cancels the run."""
     cancel = cancel or threading.Event()
     events: queue.Queue[Any] = queue.Queue()
@@ -171,7 +173,7 @@ def run_pipeline(spec: ConvertSpec, cancel: threading.Event | None = None) -> It
 
     def work() -> None:
         try:
-            execute(spec, events.put, cancel)
+            execute(spec, events.put, cancel, loaded=loaded)
         finally:
             events.put(done)
 

@@ -18,7 +18,6 @@ import os
 import queue
 import signal
 import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Callable, TextIO
 
 import numpy as np
 
+from ..children import neutral_cwd, python_module
 from ..errors import StageError
 from ..policy_io import PolicyIO
 
@@ -113,7 +113,8 @@ class Onnx2TfJob:
 
     def start(self) -> "Onnx2TfJob":
         self.child = subprocess.Popen(
-            [sys.executable, "-m", "studio.core.tflite.onnx2tf_child"],
+            python_module("studio.core.tflite.onnx2tf_child"),
+            cwd=neutral_cwd(),  # it moves to the run's work folder once it is told the job
             env=dict(os.environ, **_OFFLINE),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,

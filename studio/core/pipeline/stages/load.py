@@ -19,8 +19,9 @@ class LoadStage:
 
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         spec = ctx.spec
-        ctx.loaded = load_model(spec.model, env_id=spec.env_id, vecnormalize=spec.vecnormalize, trust=spec.trust,
-                              env_module=spec.env_module)
+        if ctx.loaded is None:
+            ctx.loaded = load_model(spec.model, env_id=spec.env_id, vecnormalize=spec.vecnormalize, trust=spec.trust,
+                                    env_module=spec.env_module)
         progress.set(0.6, "checking the environment")
         info = inspect_model(ctx.loaded)
         info["sha256"] = sha256_file(spec.model)
