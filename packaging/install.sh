@@ -13,3 +13,8 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "npm not found: the browser target (--to web) will report itself unavailable" >&2
 fi
+# The studio in the desktop's menus (~/.local/share/applications, or $XDG_DATA_HOME): only on a desktop
+# user's machine, never in CI or where SB3_STUDIO_NO_DESKTOP is set. Running it again changes nothing.
+if [ -z "${CI:-}${SB3_STUDIO_NO_DESKTOP:-}" ]; then
+  .venv/bin/sb3-studio desktop || echo "could not add the desktop entry (the studio works without it)" >&2
+fi

@@ -136,6 +136,21 @@ def cmd_gui(args: argparse.Namespace) -> int:
     return run(args.paths, startup_probe=args.startup_probe)
 
 
+def cmd_desktop(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from . import desktop
+
+    if args.remove:
+        done = desktop.remove()
+        print("removed " + ", ".join(map(str, done)) if done else "nothing to remove", file=sys.stderr)
+        return 0
+    executable = Path(args.executable or (Path(sys.executable).parent / "sb3-studio"))
+    written = desktop.install(executable)
+    print("wrote " + ", ".join(map(str, written)) if written else "the desktop entry is up to date", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -221,10 +236,18 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--depths", default="2,4,8,16", help="sweep depths (2,4,8,16)")
     bench.set_defaults(func=cmd_bench)
 
-    gui = sub.add_parser("gui", help="open the studio window (the default)")
+    desktop = sub.add_parser("desktop", help="add the studio to the desktop's menus (a .desktop entry and icon)",
+                             description="Write sb3-studio.desktop and its icon under $XDG_DATA_HOME "
+                                         "(~/.local/share); running it again changes nothing.")
+    desktop.add_argument("--remove", action="store_true", help="take them away")
+    desktop.add_argument("--executable", help=argparse.SUPPRESS)
+    desktop.set_defaults(func=cmd_desktop)
+
+    gui = sub.add_parser("gui", help="open the studio window (the default; sb3-studio FILE... opens the files)")
     gui.add_argument("paths", nargs="*", help="models to open")
     gui.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
     gui.set_defaults(func=cmd_gui)
+    parser.commands = set(sub.choices)  # type: ignore[attr-defined]
     return parser
 
 
@@ -239,6 +262,8 @@ def _terminated(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    if argv and not argv[0].startswith("-") and argv[0] not in parser.commands:  # type: ignore[attr-defined]
+        argv = ["gui", *argv]  # sb3-studio FILE...: open the files in the window, as a desktop user expects
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*argv, "gui"])

@@ -52,7 +52,8 @@ def summary_table(finished: RunFinished) -> str:
     rows = [("stage", "status", "seconds", "result")]
     for stage in manifest.get("stages", []):
         result = stage.get("summary") or stage.get("error") or stage.get("reason") or ""
-        rows.append((stage["name"], stage["status"], f"{stage.get('seconds', 0):.2f}", result))
+        status = stage.get("verdict", stage["status"]) if stage["status"] == "passed" else stage["status"]
+        rows.append((stage["name"], status, f"{stage.get('seconds', 0):.2f}", result))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = [""] + ["  ".join(f"{cell:<{widths[i]}}" if i < 3 else cell for i, cell in enumerate(row)) for row in rows]
     lines.insert(2, "  ".join("-" * w for w in widths) + "  ------")

@@ -26,10 +26,7 @@ def window(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN
     qtbot.addWidget(win)
     win.show()
     yield win
-    win.pipeline.shutdown()
-    win.rollouts_controller.shutdown()
-    win.bench_controller.shutdown()
-    win.graph.stop()
+    win.shutdown()
 
 
 def drop(window, *paths: Path) -> None:  # noqa: ANN001
@@ -54,12 +51,24 @@ def select_formats(window, *keys: str) -> None:  # noqa: ANN001
         box.setChecked(key in keys)
 
 
+def set_output(window, folder: Path) -> None:  # noqa: ANN001
+    """Type an output folder for the selected model, as a user would (the field applies when edited)."""
+    output = window.pipeline_panel.options.output
+    output.setText(str(folder))
+    output.editingFinished.emit()
+
+
+def statuses(panel) -> dict[str, str]:  # noqa: ANN001
+    return {name: stage.status for name, stage in panel.stages.state.stages.items()}
+
+
 def test_drop_a_zoo_model_and_see_what_it_is(qtbot, window) -> None:  # noqa: ANN001
     drop(window, ZOO_AGENTS["dqn"])
     loaded(qtbot, window, 1)
     model = window.browser.model
-    assert [model.data(model.index(0, c)) for c in range(6)] == [
-        "dqn/CartPole-v1_1", "DQN", "CartPole-v1", "Box(4,)", "Discrete(2)", "135,172"]
+    assert [model.data(model.index(0, c)) for c in range(7)] == [
+        "dqn/CartPole-v1_1", "DQN", "CartPole-v1", "not converted", "Box(4,)", "Discrete(2)", "135,172"]
+    assert window.session.selected is window.session.entries[0]  # a newly opened model is selected
     assert "Algorithm      DQN" in window.browser.details.toPlainText()
     assert window.pipeline_panel.run_button.isEnabled()
 
@@ -92,20 +101,24 @@ def test_run_onnx_and_tflite_stages_to_the_end(qtbot, window, tmp_path: Path) ->
     panel = window.pipeline_panel
     select_formats(window, "onnx", "tflite-fp32", "tflite-int8")
     panel.options.episodes.setValue(3)
-    panel.options.output.setText(str(tmp_path / "run"))
+    set_output(window, tmp_path / "run")
     assert panel.command().startswith(f"sb3-studio convert {ZOO_AGENTS['ppo']} --to onnx,tflite-fp32,tflite-int8")
     with qtbot.waitSignal(window.pipeline.finished, timeout=120_000) as finished:
         panel.run_button.click()
         assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     assert isinstance(finished.args[0], RunFinished) and finished.args[0].status == "passed"
-    statuses = {name: row.status for name, row in panel.stages.rows.items()}
-    assert statuses == {"load": "passed", "observations": "passed", "onnx": "passed", "tflite": "passed",
-                        "verify-tflite-fp32": "passed", "verify-tflite-int8": "passed", "int8-repair": "passed",
-                        "edgetpu-readiness": "passed"}
+    # int8 is measured by its verification (no green "passed" at any agreement) and judged by the repair.
+    assert statuses(panel) == {"load": "passed", "observations": "passed", "onnx": "passed", "tflite": "passed",
+                               "verify-tflite-fp32": "passed", "verify-tflite-int8": "measured",
+                               "int8-repair": "passed", "edgetpu-readiness": "passed"}
+    int8_row = panel.stages.names.index("verify-tflite-int8")
+    assert panel.stages.item(int8_row, 4).text().startswith("measured; judged after repair: ")
     assert (tmp_path / "run" / "policy_int8.tflite").is_file()
-    panel.stages.selectRow(list(panel.stages.rows).index("edgetpu-readiness"))
+    panel.stages.selectRow(panel.stages.names.index("edgetpu-readiness"))
     assert panel.details.ops.rowCount() == 7 and panel.details.ops.item(6, 0).text().endswith("ARG_MAX")
-    assert window.browser.model.data(window.browser.model.index(0, 7)) == "ONNX ✓  fp32 ✓  int8 ✓"
+    assert window.browser.model.data(window.browser.model.index(0, 3)) == "ONNX ✓  fp32 ✓  int8 ✓"
+    log = window.log.toPlainText()
+    assert "[tflite]" in log and "cuDNN" not in log and "E0000" not in log  # TensorFlow's noise stays out
     QGuiApplication.clipboard().clear()
     panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == panel.command()
@@ -115,7 +128,7 @@ def test_cancel_mid_stage_leaves_no_partial_artifacts(qtbot, window, tmp_path: P
     drop(window, ZOO_AGENTS["sac"])
     loaded(qtbot, window, 1)
     panel = window.pipeline_panel
-    panel.options.output.setText(str(tmp_path / "run"))
+    set_output(window, tmp_path / "run")
 
     def cancel_when_onnx2tf_works(event: object) -> None:
         if isinstance(event, StageLog) and event.stage == "tflite":
@@ -125,8 +138,7 @@ def test_cancel_mid_stage_leaves_no_partial_artifacts(qtbot, window, tmp_path: P
     with qtbot.waitSignal(window.pipeline.finished, timeout=120_000) as finished:
         panel.run_button.click()
     assert finished.args[0].status == "cancelled"
-    assert panel.stages.rows["tflite"].status == "cancelled"
-    assert panel.stages.rows["verify-tflite-fp32"].status == "not run"
+    assert statuses(panel)["tflite"] == "cancelled" and statuses(panel)["verify-tflite-fp32"] == "not run"
     run = tmp_path / "run"
     assert not list(run.glob("*.tflite")) and not (run / "saved_model").exists() and not list(run.glob(".work-*"))
     assert (run / "policy.onnx").is_file()  # the ONNX stage had finished: a whole, verified artifact
@@ -138,14 +150,14 @@ def test_a_failed_stage_shows_the_error_in_plain_words(qtbot, window, tmp_path: 
     panel = window.pipeline_panel
     select_formats(window, "onnx")
     panel.options.max_error.setText("1e-12")
-    panel.options.output.setText(str(tmp_path / "run"))
+    set_output(window, tmp_path / "run")
     with qtbot.waitSignal(window.pipeline.finished, timeout=60_000):
         panel.run_button.click()
-    row = panel.stages.rows["onnx"]
-    assert row.status == "failed"
-    assert "verification failed" in panel.stages.item(list(panel.stages.rows).index("onnx"), 4).text()
-    panel.stages.selectRow(list(panel.stages.rows).index("onnx"))
+    assert statuses(panel)["onnx"] == "failed"
+    assert "verification failed" in panel.stages.item(panel.stages.names.index("onnx"), 4).text()
+    panel.stages.selectRow(panel.stages.names.index("onnx"))
     assert "Traceback" in panel.details.error.toPlainText()
+    assert panel.status.text().startswith("Run failed")
 
 
 def test_graph_view_shows_an_artifact_offline(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
@@ -176,6 +188,7 @@ def test_models_saved_into_the_watched_folder_appear(qtbot, window) -> None:  # 
     assert folder is not None and folder.is_dir()
     shutil.copy(ZOO_AGENTS["qrdqn"], folder / "acrobot.zip")
     qtbot.waitUntil(lambda: any(e.path.name == "acrobot.zip" for e in window.browser.model.entries), timeout=10_000)
+    assert window.session.selected is not None  # nothing was selected: the first model found is
 
 
 def test_unexpected_errors_reach_a_dialog(qtbot, window) -> None:  # noqa: ANN001
@@ -204,21 +217,30 @@ def test_rollout_viewer_plays_runtimes_side_by_side_and_records(qtbot, window, t
     panel = window.rollouts
     window.tabs.setCurrentWidget(panel)
     assert sorted(panel.runtime_boxes) == ["edgetpu", "litert-fp32", "litert-int8", "onnxruntime", "sb3"]
+    panel.runtime_boxes["edgetpu"].setChecked(True)  # ticked, but it cannot run here: it must say so
     panel.episodes.setValue(1)
     panel.speed.setValue(240)
     panel.record.setChecked(True)
     with qtbot.waitSignal(window.rollouts_controller.snapshot, timeout=60_000):
         panel.reset_button.click()
     assert sorted(panel.panes) == ["litert-fp32", "litert-int8", "onnxruntime", "sb3"]
-    with qtbot.waitSignal(window.rollouts_controller.recorded, timeout=120_000):
+    assert "Edge TPU (Coral) is not shown" in panel.message.text() and "libedgetpu" in panel.message.text()
+    assert not panel.runtime_boxes["edgetpu"].isEnabled()
+    with qtbot.waitSignal(window.rollouts_controller.recorded, timeout=120_000) as recorded:
         panel.play_button.click()
-    rows = {row["runtime"]: row for row in panel.summary_rows}
+    qtbot.waitUntil(lambda: len(panel.table.rows) == 4, timeout=10_000)
+    rows = {row["runtime"]: row for row in panel.table.rows}
     assert rows["sb3"]["mean_return"] == 500.0 and rows["litert-fp32"]["score"] == pytest.approx(1.0)
     assert rows["onnxruntime"]["agreement_percent"] == 100.0
     assert panel.table.rowCount() == 4
-    path, frames = panel.recorded_file
-    assert frames == 501 and path.is_file()  # the first frame and one per step
+    path, frames = recorded.args[0]
+    assert frames == 501 and path.is_file() and path.parent == run / "rollouts"  # the first frame and one per step
     assert panel.panes["sb3"].state["step"] == 500
+    assert "steps per second" in panel.rate_label.text()
+    entry = window.session.selected
+    assert entry.rollout.recording == path
+    kept = entry.run.rollouts()[0]  # kept in the run folder, with the rate it played at
+    assert kept["recording"] == str(path) and kept["fps"]["measured"] > 0 and len(kept["rows"]) == 4
 
 
 def test_benchmark_tab_charts_the_engine_samples_and_exports_them(qtbot, window, tmp_path: Path) -> None:  # noqa: ANN001
@@ -241,28 +263,38 @@ def test_benchmark_tab_charts_the_engine_samples_and_exports_them(qtbot, window,
     panel.calls.setValue(200)
     panel.rounds.setValue(2)
     panel.run_button.click()
-    qtbot.waitUntil(lambda: panel.results is not None and not window.bench_controller.running, timeout=120_000)
+    entry = window.session.selected
+    qtbot.waitUntil(lambda: entry.bench.results is not None and not window.bench_controller.running, timeout=120_000)
     charts = panel.charts
     charts._redraw()
-    assert sorted(charts.samples) == ["litert-fp32", "onnxruntime", "sb3", "torch"]
-    for name, samples in panel.received.items():
-        assert charts.samples[name] == samples  # every sample the engine produced reached the chart
-        assert panel.results["runtimes"][name]["batches"]["1"]["calls"] == len(samples) == 200
-        np.testing.assert_allclose(charts.curves[name].yData, np.asarray(samples) / 1e3)  # unlogged data
-    text = panel.availability.text()
-    assert "edgetpu (Coral)" in text and "not available" in text and "libedgetpu" in text
-    assert "harness overhead" in charts.bars.titleLabel.text
+    samples = entry.bench.samples
+    assert sorted(samples) == ["litert-fp32", "onnxruntime", "sb3", "torch"]
+    for name, values in samples.items():
+        assert charts.samples[name] == values  # every sample the engine produced reached the chart
+        assert entry.bench.results["runtimes"][name]["batches"]["1"]["calls"] == len(values) == 200
+        np.testing.assert_allclose(charts.curves[name].yData, np.asarray(values) / 1e3)  # unlogged data
+    text = panel.status.text()
+    assert "Edge TPU (Coral): not available here" in text and "libedgetpu" in panel.status.toolTip()
+    assert "harness overhead" in text
+    ticks = charts.bars.getAxis("left")._tickLevels[0]  # the names on the bars' axis carry p50 / p99
+    assert any(label.startswith("ONNX Runtime  ") and " / " in label for _, label in ticks)
     panel.save_png(tmp_path / "charts.png")
     panel.save_csv(tmp_path / "bench.csv")
     panel.save_json(tmp_path / "bench.json")
     assert (tmp_path / "charts.png").stat().st_size > 5_000
+    assert panel.status.text() == f"Saved the results and every sample to {tmp_path / 'bench.json'}"
     csv_lines = (tmp_path / "bench.csv").read_text().splitlines()
     assert csv_lines[0].startswith("runtime,") and sum(line.startswith("litert-fp32,") for line in csv_lines) == 1
+    assert "ppo/CartPole-v1_1" in csv_lines[1]  # every row names the model it measured
     exported = json.loads((tmp_path / "bench.json").read_text())
-    assert exported["samples_ns"] == panel.received
+    assert exported["samples_ns"] == samples and exported["model"] == str(ZOO_AGENTS["ppo"])
     assert (run / "bench" / "bench.json").is_file() and len(list((run / "bench" / "history").glob("*.json"))) == 1
-    assert panel.history.count() == 2  # "(nothing)" and the run just made
-    panel.history.setCurrentIndex(1)  # compare with it: pale bars beside the current ones
+    assert panel.history.count() == 1  # "(nothing)": the run just made is the one on show
+    panel.calls.setValue(100)
+    panel.run_button.click()
+    qtbot.waitUntil(lambda: not window.bench_controller.running, timeout=120_000)
+    assert panel.history.count() == 2
+    panel.history.setCurrentIndex(1)  # compare with the first: faint bars beside the current ones
     assert "earlier run" in charts.bars.titleLabel.text
 
 
@@ -275,6 +307,6 @@ def test_sweep_view_plots_latency_against_size(qtbot, window, tmp_path: Path) ->
     path.write_text(json.dumps(rows))
     window.bench.show_sweep(path)
     items = window.bench.sweep.listDataItems()
-    assert sorted(item.name() for item in items) == ["litert-int8", "sb3"]
-    sb3 = next(item for item in items if item.name() == "sb3")
+    assert sorted(item.name() for item in items) == ["SB3 (original)", "TFLite int8"]
+    sb3 = next(item for item in items if item.name() == "SB3 (original)")
     assert list(sb3.xData) == [4482, 1054722] and sb3.yData[1] > sb3.yData[0]

@@ -40,6 +40,7 @@ class LibraryEntry:
     error: str | None = None
     run_dir: Path | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    sha256: str | None = None
 
     @property
     def name(self) -> str:
@@ -107,10 +108,12 @@ def describe(path: Path, runs: Path | None = None) -> LibraryEntry:
     try:
         if kind == "sb3":
             entry.run_dir = run_dir_for(path, runs)
+            from .atomic import sha256_file
             from .inspection import inspect_model
             from .loading import load_model
 
             entry.info = inspect_model(load_model(path))
+            entry.sha256 = sha256_file(path)
         elif kind == "onnx":
             entry.details = _describe_onnx(path)
         elif kind == "tflite":

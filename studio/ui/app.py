@@ -5,13 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 STYLE = """
-QLabel#title { font-size: 15px; font-weight: 600; padding: 4px 0; }
+QLabel#title { font-size: 15px; font-weight: 600; padding: 2px 0; }
 QLabel#hint { color: #555; padding: 4px; }
-QPushButton#primary { font-weight: 600; padding: 4px 18px; }
+QPushButton#primary { font-weight: 600; padding: 4px 14px; }
 QTableView, QTableWidget { gridline-color: #ddd; }
 """
+ICON = Path(__file__).resolve().parents[1] / "resources" / "sb3-studio.svg"
 
 
 def run(paths: list[str], startup_probe: bool = False) -> int:
@@ -24,13 +26,7 @@ def run(paths: list[str], startup_probe: bool = False) -> int:
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)  # QtWebEngine needs it
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("SB3 Studio")
-    app.setStyleSheet(STYLE)
-    from . import errors
-    from .main_window import MainWindow
-
-    errors.install()
-    window = MainWindow()
+    window = make_window(app)
     for path in paths:
         window.open_model(path)
     window.show()
@@ -41,3 +37,20 @@ def run(paths: list[str], startup_probe: bool = False) -> int:
 
         QTimer.singleShot(0, report)
     return app.exec()
+
+
+def make_window(app, settings=None):  # noqa: ANN001, ANN201 - QApplication, QSettings -> MainWindow
+    """The application's look (focus ring, icon, style sheet) and its main window."""
+    from PySide6.QtGui import QGuiApplication, QIcon
+
+    from . import errors, focus_ring
+    from .main_window import MainWindow
+
+    app.setApplicationName("SB3 Studio")
+    QGuiApplication.setDesktopFileName("sb3-studio")  # Wayland and docks match the window to the .desktop entry
+    if ICON.is_file():
+        app.setWindowIcon(QIcon(str(ICON)))
+    focus_ring.install(app)
+    app.setStyleSheet(STYLE)
+    errors.install()
+    return MainWindow(settings)

@@ -1,124 +1,150 @@
-"""Live latency charts: latency over calls per runtime, the distribution per runtime, p50/p99 bars.
+"""Latency charts: each call's latency per runtime, the distribution per runtime, and p50/p99 bars, all on
+log scales (runtimes differ by decades: SB3's predict ~200 µs, LiteRT ~2 µs), with one legend above
+them (never over the data) and units on every axis.
 
-Curves are created once and fed from buffers at 20 Hz (pyqtgraph's way), so thousands of samples a
-second never reach the UI thread one by one.
+Curves are created once and fed from the model's buffers at 20 Hz (pyqtgraph's way), so thousands of
+samples a second never reach the UI thread one by one.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+from studio.core.labels import runtime_label
+from studio.core.session import BenchState
+
+from .chart_style import color_of, decade_ticks, style_plot
 
 
-class QtBenchCharts(pg.GraphicsLayoutWidget):
+class QtBenchCharts(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.setBackground("w")
-        self.timeline = self.addPlot(row=0, col=0, colspan=2, title="Latency of each call (µs, log scale)")
+        self.legend = QLabel("")
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.plots = pg.GraphicsLayoutWidget()
+        self.plots.setBackground("w")
+        self.plots.setMinimumHeight(160)
+        self.timeline = self.plots.addPlot(row=0, col=0, title="Latency of each call")
+        style_plot(self.timeline, "call (in the order measured)", "latency (µs, log)")
         self.timeline.setLogMode(y=True)
-        self.timeline.setLabel("bottom", "call")
-        self.timeline.addLegend(offset=(10, 10))
         self.timeline.setDownsampling(mode="peak")
         self.timeline.setClipToView(True)
-        self.histogram = self.addPlot(row=1, col=0, title="Distribution (µs, log scale)")
+        self.histogram = self.plots.addPlot(row=1, col=0, title="Distribution")
+        style_plot(self.histogram, "latency per call (µs, log)", "calls")
         self.histogram.setLogMode(x=True)
-        self.bars = self.addPlot(row=1, col=1, title="p50 and p99 (µs): press the button to measure")
-        self.bars.setLogMode(y=False)
-        self.samples: dict[str, list[int]] = {}
+        self.bars = self.plots.addPlot(row=0, col=1, rowspan=2, title="p50 and p99")
+        style_plot(self.bars, "latency (µs, log)", "")
+        self.bars.setMouseEnabled(x=False, y=False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.legend)
+        layout.addWidget(self.plots, 1)
+        layout.addStretch(0)
+        self.state: BenchState | None = None
         self.curves: dict[str, Any] = {}
         self.hist_curves: dict[str, Any] = {}
-        self.results: dict[str, Any] | None = None
+        self.drawn: dict[str, int] = {}  # runtime -> samples drawn
         self.compare: dict[str, Any] | None = None
-        self._dirty = False
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._redraw)
         self._timer.start()
 
-    def clear_all(self) -> None:
+    @property
+    def samples(self) -> dict[str, list[int]]:
+        return self.state.samples if self.state is not None else {}
+
+    def show_state(self, state: BenchState | None, compare: dict[str, Any] | None = None) -> None:
+        """Draw ``state`` from scratch (another model, a new benchmark or an earlier result)."""
         for plot in (self.timeline, self.histogram, self.bars):
             plot.clear()
-        self.samples, self.curves, self.hist_curves, self.results = {}, {}, {}, None
-        self.timeline.addLegend(offset=(10, 10))
-        self.bars.setTitle("p50 and p99 (µs): shown when the last round ends")
+        self.state, self.compare, self.curves, self.hist_curves, self.drawn = state, compare, {}, {}, {}
+        self._redraw()
+        self._draw_bars()
+        self._draw_legend()
 
-    def _color(self, runtime: str) -> str:
-        names = list(self.samples)
-        return COLORS[names.index(runtime) % len(COLORS)] if runtime in names else COLORS[0]
+    def update_state(self) -> None:
+        """New samples or results arrived for the state on show."""
+        if self.state is not None and self.state.results is not None and not self.state.running:
+            self._redraw()
+            self._draw_bars()
 
-    def add_samples(self, runtime: str, durations_ns: list[int]) -> None:
-        if runtime not in self.samples:
-            self.samples[runtime] = []
-            pen = pg.mkPen(self._color(runtime), width=1)
-            self.curves[runtime] = self.timeline.plot([], [], pen=pen, name=runtime)
-            self.hist_curves[runtime] = self.histogram.plot([], [], pen=pen, stepMode="center")
-        self.samples[runtime].extend(durations_ns)
-        self._dirty = True
+    def _curves_for(self, runtime: str) -> None:
+        pen = pg.mkPen(color_of(runtime), width=1)
+        self.curves[runtime] = self.timeline.plot([], [], pen=pen, name=runtime_label(runtime))
+        self.hist_curves[runtime] = self.histogram.plot([], [], pen=pg.mkPen(color_of(runtime), width=2), stepMode="center")
 
     def _redraw(self) -> None:
-        if not self._dirty:
+        samples = self.samples
+        if all(self.drawn.get(name) == len(values) for name, values in samples.items()) and len(self.drawn) == len(samples):
             return
-        self._dirty = False
-        for runtime, values in self.samples.items():
+        for runtime, values in samples.items():
+            if runtime not in self.curves:
+                self._curves_for(runtime)
             micro = np.asarray(values, dtype=np.float64) / 1e3
             self.curves[runtime].setData(np.arange(len(micro)), micro)
             if len(micro) > 1:
                 edges = np.logspace(np.log10(max(micro.min(), 0.1)), np.log10(micro.max() * 1.01), 40)
                 counts, edges = np.histogram(micro, bins=edges)
                 self.hist_curves[runtime].setData(edges, counts)  # the plot's log mode takes raw µs
+            self.drawn[runtime] = len(values)
+        self._draw_legend()
 
-    def show_results(self, results: dict[str, Any], compare: dict[str, Any] | None = None) -> None:
-        """p50/p99 bars per runtime (batch 1), beside an earlier run's when ``compare`` is given."""
-        self.results, self.compare = results, compare
-        self._redraw()
+    def _draw_legend(self) -> None:
+        names = list(self.samples) or [n for n, e in self._runtimes().items() if e.get("available")]
+        self.plots.setVisible(bool(names))
+        if not names:
+            self.legend.setText("No measurements of this model to show." if self.state is None or not self.state.running
+                                else "Loading the runtimes…")
+            return
+        marks = [f"<span style='color:{color_of(n)}'>■</span>&nbsp;{runtime_label(n)}" for n in names]
+        self.legend.setText("&nbsp;&nbsp; ".join(marks))
+
+    def _runtimes(self) -> dict[str, Any]:
+        results = self.state.results if self.state is not None else None
+        return (results or {}).get("runtimes", {})
+
+    def _draw_bars(self) -> None:
+        """Horizontal p50 (dark) and p99 (light) bars per runtime at batch 1, on a log axis, with values."""
         self.bars.clear()
-        names = [n for n, e in results["runtimes"].items() if e.get("available") and "1" in e.get("batches", {})]
+        rows = [(name, entry["batches"]["1"]) for name, entry in self._runtimes().items()
+                if entry.get("available") and "1" in entry.get("batches", {})]
+        earlier = (self.compare or {}).get("runtimes", {})
+        if not rows:
+            self.bars.setTitle("p50 and p99: when the last round ends")
+            return
+        values = [v for _, s in rows for v in (s["p50_us"], s["p99_us"])]
+        floor = math.floor(math.log10(max(min(values), 1e-3))) - 0.2
+        top = math.log10(max(values)) + 0.15
         ticks = []
-        width = 0.2 if compare else 0.35
-        for index, name in enumerate(names):
-            stats = results["runtimes"][name]["batches"]["1"]
-            values = [(stats["p50_us"], -width * (1.5 if compare else 0.5), "#1f77b4"),
-                      (stats["p99_us"], width * (0.5 if not compare else -0.5), "#ff7f0e")]
-            earlier = (compare or {}).get("runtimes", {}).get(name, {}).get("batches", {}).get("1")
-            if earlier:
-                values += [(earlier["p50_us"], width * 0.5, "#9ecae1"), (earlier["p99_us"], width * 1.5, "#fdd0a2")]
-            for height, offset, color in values:
-                self.bars.addItem(pg.BarGraphItem(x=[index + offset], height=[height], width=width, brush=color))
-            ticks.append((index, name))
-        self.bars.getAxis("bottom").setTicks([ticks])
-        overhead = [e["batches"]["1"]["harness_overhead_us"] for e in results["runtimes"].values()
-                    if e.get("available") and "1" in e.get("batches", {})]
-        legend = "blue p50, orange p99" + ("; pale: the earlier run" if compare else "")
-        if overhead:
-            legend += f"; harness overhead {min(overhead):.2f} µs per call (included)"
-        self.bars.setTitle(f"p50 and p99 (µs): {legend}")
-
-
-class QtSweepChart(pg.PlotWidget):
-    """Latency against model size per runtime, from ``bench --sweep`` results."""
-
-    def __init__(self) -> None:
-        super().__init__(title="Sweep: p50 latency against acting parameters (log-log)")
-        self.setBackground("w")
-        self.setLogMode(x=True, y=True)
-        self.setLabel("bottom", "acting parameters")
-        self.setLabel("left", "p50 latency (µs)")
-        self.addLegend(offset=(10, 10))
-        self.rows: list[dict[str, Any]] = []
-
-    def show_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.clear()
-        self.rows = rows
-        runtimes = sorted({row["runtime"] for row in rows})
-        for index, runtime in enumerate(runtimes):
-            points = sorted((row["acting_parameters"], row["p50_us"]) for row in rows
-                            if row["runtime"] == runtime and row.get("batch", 1) == 1)
-            if points:
-                x, y = zip(*points)
-                self.plot(list(x), list(y), pen=pg.mkPen(COLORS[index % len(COLORS)], width=2), symbol="o",
-                          symbolSize=6, symbolBrush=COLORS[index % len(COLORS)], name=runtime)
+        for index, (name, stats) in enumerate(reversed(rows)):
+            bars = [(stats["p50_us"], 0.18, 1.0), (stats["p99_us"], -0.18, 0.45)]
+            before = earlier.get(name, {}).get("batches", {}).get("1")
+            if before:
+                bars = [(stats["p50_us"], 0.27, 1.0), (stats["p99_us"], 0.09, 0.45),
+                        (before["p50_us"], -0.09, 0.25), (before["p99_us"], -0.27, 0.12)]
+            height = 0.34 if not before else 0.17
+            for value, offset, alpha in bars:
+                color = pg.mkColor(color_of(name))
+                color.setAlphaF(alpha)
+                self.bars.addItem(pg.BarGraphItem(x0=[floor], y=[index + offset], width=[math.log10(value) - floor],
+                                                  height=[height], brush=color, pen=pg.mkPen(color_of(name))))
+            # The figures go with the name on the axis: never over a bar, never cut at the edge.
+            ticks.append((index, f"{runtime_label(name)}  {stats['p50_us']:.1f} / {stats['p99_us']:.1f}"))
+        left = self.bars.getAxis("left")
+        left.setTicks([ticks])
+        metrics = QFontMetrics(left.style["tickFont"] or self.font())
+        left.setWidth(max(metrics.horizontalAdvance(text) for _, text in ticks) + 14)  # names never hidden
+        self.bars.getAxis("bottom").setTicks(decade_ticks(floor, top))
+        self.bars.setXRange(floor, top, padding=0)
+        self.bars.setYRange(-0.6, len(rows) - 0.4, padding=0)
+        self.bars.setTitle("p50 (dark) / p99 (light), µs" + ("; faint: the earlier run" if earlier else ""))

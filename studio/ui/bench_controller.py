@@ -1,11 +1,16 @@
-"""Runs the benchmark engine off the UI thread (each runtime is measured in its own child process)."""
+"""Runs the benchmark engine off the UI thread (each runtime is measured in its own child process),
+for one model of the session; its samples and results go to that model and into its run folder."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+
 from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from studio.core.bench.engine import BenchFinished
+from studio.core.session import ModelEntry, Session
 
 
 @dataclass
@@ -15,6 +20,7 @@ class BenchRequest:
     rounds: int = 5
     batches: tuple[int, ...] = (1,)
     threads: int = 1
+    runtimes: list[str] | None = None  # None: every runtime the run offers
 
 
 class _BenchWorker(QObject):
@@ -42,8 +48,8 @@ class _BenchWorker(QObject):
             observations = sample_observations(loaded.observation_space, 256, 0, loaded.normalization).batch
             options = BenchOptions(batches=list(request.batches), calls=request.calls, rounds=request.rounds,
                                    threads=request.threads)
-            for event in run_bench(targets_for_run(request.run_dir, threads=request.threads), observations, options,
-                                   self.cancel):
+            targets = targets_for_run(request.run_dir, threads=request.threads, only=request.runtimes)
+            for event in run_bench(targets, observations, options, self.cancel):
                 self.event.emit(event)
         except Exception as exc:  # noqa: BLE001 - shown on the panel
             self.failed.emit(f"{type(exc).__name__}: {exc}")
@@ -52,12 +58,17 @@ class _BenchWorker(QObject):
 
 
 class BenchController(QObject):
+    """Signals: ``event(object)`` for each engine event, ``failed(str)``, ``running_changed(bool)``."""
+
     event = Signal(object)
     failed = Signal(str)
     running_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self.session = session
+        self.entry: ModelEntry | None = None  # the model being measured
+        self.request: BenchRequest | None = None
         self._thread: QThread | None = None
         self._worker: _BenchWorker | None = None
         self._cancel = threading.Event()
@@ -66,16 +77,19 @@ class BenchController(QObject):
     def running(self) -> bool:
         return self._thread is not None
 
-    def start(self, request: BenchRequest) -> None:
+    def start(self, entry: ModelEntry, request: BenchRequest) -> None:
         if self.running:
-            return
+            raise RuntimeError("a benchmark is already running")
+        self.entry, self.request = entry, request
+        entry.bench.start(request.runtimes, request.rounds)
+        entry.events.bench.emit(None)
         self._cancel = threading.Event()
         self._thread = QThread()
         self._worker = _BenchWorker(request, self._cancel)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
-        self._worker.event.connect(self.event.emit)
-        self._worker.failed.connect(self.failed.emit)
+        self._worker.event.connect(self._on_event)
+        self._worker.failed.connect(self._on_failed)
         self._worker.done.connect(self._on_done)
         self._thread.start()
         self.running_changed.emit(True)
@@ -83,12 +97,37 @@ class BenchController(QObject):
     def cancel(self) -> None:
         self._cancel.set()
 
+    @property
+    def cancelling(self) -> bool:
+        return self.running and self._cancel.is_set()
+
+    @Slot(object)
+    def _on_event(self, event: object) -> None:
+        entry = self.entry
+        assert entry is not None
+        entry.bench.apply(event)
+        if isinstance(event, BenchFinished) and entry.run is not None:
+            entry.bench.source = entry.run.save_bench(event.results, entry.bench.samples)
+        entry.events.bench.emit(event)
+        self.event.emit(event)
+
+    @Slot(str)
+    def _on_failed(self, text: str) -> None:
+        if self.entry is not None:
+            self.entry.bench.error = text
+        self.failed.emit(text)
+
     @Slot()
     def _on_done(self) -> None:
         if self._thread is not None:
             self._thread.quit()
             self._thread.wait()
         self._thread, self._worker = None, None
+        entry, self.entry = self.entry, None
+        if entry is not None:
+            entry.bench.finish(entry.bench.error)
+            self.session.run_changed(entry)
+            entry.events.bench.emit(None)
         self.running_changed.emit(False)
 
     def shutdown(self) -> None:

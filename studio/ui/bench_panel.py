@@ -1,5 +1,5 @@
-"""The benchmark tab: one button measures every runtime of the selected run while the charts fill;
-results persist per run, compare with earlier ones, and export to PNG, CSV and JSON."""
+"""The Benchmark tab: one button measures the selected model's runtimes while the charts fill; results
+are kept in its run folder, compared with earlier ones, and exported to PNG, CSV and JSON."""
 
 from __future__ import annotations
 
@@ -8,193 +8,256 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSpinBox,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QComboBox, QFileDialog, QMenu, QProgressBar, QPushButton, QSpinBox, QTabWidget, QVBoxLayout
 
-from studio.core.bench.engine import BenchFinished, RoundSamples, RuntimeNotAvailable, RuntimeReady
+from studio.core.labels import runtime_label
+from studio.core.session import ModelEntry, Session
 
-from .bench_charts import QtBenchCharts, QtSweepChart
+from .bench_charts import QtBenchCharts
 from .bench_controller import BenchController, BenchRequest
+from .bench_sweep import QtSweepChart
+from .bench_table import QtBenchTable
+from .elided_label import QtElidedLabel, QtNote
+from .entry_view import EntryView
+from .exports import ask_save, titled_image
+from .flow_layout import FlowLayout, labelled
 
 
-class QtBenchPanel(QWidget):
-    def __init__(self, controller: BenchController) -> None:
-        super().__init__()
+class QtBenchPanel(EntryView):
+    """Signals ``said(str)``: a line for the log (exports written, why an action did nothing)."""
+
+    said = Signal(str)
+
+    def __init__(self, session: Session, controller: BenchController) -> None:
+        super().__init__(session, ("bench", "run", "described"))
         self.controller = controller
-        self.run_dir: Path | None = None
-        self.results: dict[str, Any] | None = None
-        self.received: dict[str, list[int]] = {}
-        self.title = QLabel("Select a converted model to benchmark its runtimes.")
+        self.title = QtElidedLabel("Select a converted model to benchmark its runtimes.")
         self.title.setObjectName("title")
         self.calls = QSpinBox(minimum=10, maximum=1_000_000, value=2000, singleStep=500)
         self.rounds = QSpinBox(minimum=1, maximum=50, value=5)
         self.threads = QSpinBox(minimum=1, maximum=64, value=1)
-        self.run_button = QPushButton("Benchmark every runtime")
+        self.run_button = QPushButton("Benchmark")
         self.run_button.setObjectName("primary")
+        self.run_button.setToolTip("Measure every ticked runtime, each in its own process (Ctrl+B)")
         self.cancel_button = QPushButton("Cancel")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(160)
+        self.runtimes_button = QPushButton("Runtimes")
+        self.runtimes_menu = QMenu(self.runtimes_button)
+        self.runtimes_button.setMenu(self.runtimes_menu)
+        self.runtime_actions: dict[str, QAction] = {}
         self.history = QComboBox()
-        self.history.setMinimumWidth(220)
-        self.export_png, self.export_csv, self.export_json = QPushButton("PNG…"), QPushButton("CSV…"), QPushButton("JSON…")
-        self.load_sweep = QPushButton("Load sweep…")
-        controls = QHBoxLayout()
-        for label, widget in (("Calls", self.calls), ("Rounds", self.rounds), ("Threads", self.threads)):
-            controls.addWidget(QLabel(label))
-            controls.addWidget(widget)
-        controls.addWidget(self.run_button)
-        controls.addWidget(self.cancel_button)
-        controls.addStretch(1)
-        second = QHBoxLayout()
-        second.addWidget(QLabel("Compare with"))
-        second.addWidget(self.history)
-        second.addWidget(QLabel("Export"))
-        for button in (self.export_png, self.export_csv, self.export_json, self.load_sweep):
-            second.addWidget(button)
-        second.addStretch(1)
-        self.availability = QLabel("Each runtime is measured in its own process, in interleaved rounds.")
-        self.availability.setWordWrap(True)
-        self.availability.setTextFormat(Qt.TextFormat.RichText)
-        self.charts = QtBenchCharts()
-        self.sweep = QtSweepChart()
+        self.history.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.history.setToolTip("Show an earlier benchmark of this run beside the current one")
+        self.export_button = QPushButton("Export")
+        export_menu = QMenu(self.export_button)
+        self.export_png = export_menu.addAction("Chart on show as PNG…")
+        self.export_csv = export_menu.addAction("Results table as CSV…")
+        self.export_json = export_menu.addAction("Results and every sample as JSON…")
+        self.export_button.setMenu(export_menu)
+        self.status = QtNote()
+        self.charts, self.table, self.sweep = QtBenchCharts(), QtBenchTable(), QtSweepChart()
         self.views = QTabWidget()
         self.views.addTab(self.charts, "Latency")
+        self.views.addTab(self.table, "Table")
         self.views.addTab(self.sweep, "Sweep")
+        self._layout()
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.history.currentIndexChanged.connect(self._compare)
+        self.export_png.triggered.connect(lambda: self._ask("png", self.save_png))
+        self.export_csv.triggered.connect(lambda: self._ask("csv", self.save_csv))
+        self.export_json.triggered.connect(lambda: self._ask("json", self.save_json))
+        self.sweep.load_button.clicked.connect(self._ask_sweep)
+        controller.failed.connect(lambda text: self._say(f"Benchmark failed: {text}"))
+        controller.running_changed.connect(lambda running: self._refresh())
+        self.show_entry(session.selected)
+
+    def _layout(self) -> None:
+        controls = FlowLayout()
+        controls.addWidgets(labelled("Calls", self.calls), labelled("Rounds", self.rounds), labelled("Threads", self.threads),
+                            self.runtimes_button, self.run_button, self.cancel_button, self.progress,
+                            labelled("Compare with", self.history), self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(controls)
-        layout.addLayout(second)
-        layout.addWidget(self.availability)
+        layout.addWidget(self.status)
         layout.addWidget(self.views, 1)
-        self.lines: dict[str, str] = {}
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(controller.cancel)
-        self.history.currentIndexChanged.connect(self._compare)
-        self.export_png.clicked.connect(lambda: self._ask("PNG image (*.png)", self.save_png))
-        self.export_csv.clicked.connect(lambda: self._ask("CSV (*.csv)", self.save_csv))
-        self.export_json.clicked.connect(lambda: self._ask("JSON (*.json)", self.save_json))
-        self.load_sweep.clicked.connect(self._ask_sweep)
-        controller.event.connect(self._on_event)
-        controller.failed.connect(lambda text: self.availability.setText(f"<b>Benchmark failed:</b> {text}"))
-        controller.running_changed.connect(self._update_buttons)
-        self._update_buttons(False)
 
-    def set_run(self, run_dir: Path | None, name: str = "") -> None:
-        from studio.core.pipeline.run_folder import read_manifest
-
-        manifest = read_manifest(run_dir) if run_dir else None
-        self.run_dir = run_dir if manifest and "onnx" in manifest.get("artifacts", {}) else None
-        self.title.setText(f"{name}: benchmark every runtime of {run_dir}" if self.run_dir
-                           else "Convert the model first (Pipeline tab): the benchmark measures its artifacts.")
+    # The selected model ---------------------------------------------------------------------------
+    def _on_entry(self, entry: ModelEntry | None) -> None:
+        self._build_runtimes()
         self._load_history()
-        self._update_buttons(self.controller.running)
+        self.charts.show_state(entry.bench if entry is not None else None)
+        self.table.show_results(entry.bench.results if entry is not None else None)
+        self._refresh()
 
-    def _update_buttons(self, running: bool) -> None:
-        self.run_button.setEnabled(self.run_dir is not None and not running)
-        self.cancel_button.setEnabled(running)
-        for button in (self.export_png, self.export_csv, self.export_json):
-            button.setEnabled(self.results is not None and not running)
+    def _on_bench(self, event: Any) -> None:
+        state = self.entry.bench
+        if event is None or self.charts.state is not state:
+            self.charts.show_state(state)
+        else:
+            self.charts.update_state()
+        self.table.show_results(state.results)
+        self._refresh()
 
-    def run(self) -> None:
-        if self.run_dir is None:
-            return
-        self.charts.clear_all()
-        self.received, self.lines, self.results = {}, {}, None
-        self.availability.setText("Starting one process per runtime…")
-        self.controller.start(BenchRequest(self.run_dir, self.calls.value(), self.rounds.value(), (1,), self.threads.value()))
-
-    def _on_event(self, event: Any) -> None:
-        if isinstance(event, RuntimeReady):
-            self.lines[event.runtime] = f"<b>{event.runtime}</b>: loaded in {event.load_ms:.0f} ms"
-        elif isinstance(event, RuntimeNotAvailable):
-            label = "edgetpu (Coral)" if event.runtime == "edgetpu" else event.runtime
-            self.lines[event.runtime] = (f"<b>{label}</b>: <span style='color:#c62828'>not available: "
-                                         f"{event.reason}</span>; to install: {event.hint}")
-        elif isinstance(event, RoundSamples):
-            self.received.setdefault(event.runtime, []).extend(event.durations_ns)
-            self.charts.add_samples(event.runtime, event.durations_ns)
-        elif isinstance(event, BenchFinished):
-            self.results = event.results
-            self._persist(event.results)
-            self.charts.show_results(event.results)
-            for name, entry in event.results["runtimes"].items():
-                stats = entry.get("batches", {}).get("1")
-                if stats:
-                    self.lines[name] = (f"<b>{name}</b>: p50 {stats['p50_us']:.1f} µs, p99 {stats['p99_us']:.1f} µs, "
-                                        f"{stats.get('speedup_vs_sb3_p50', 0):.1f}× SB3")
-        self.availability.setText("<br>".join(self.lines.values()))
-        self._update_buttons(self.controller.running)
-
-    def _history_dir(self) -> Path | None:
-        return self.run_dir / "bench" / "history" if self.run_dir else None
-
-    def _persist(self, results: dict[str, Any]) -> None:
-        from studio.core.atomic import atomic_write_text
-        from studio.core.bench import report
-
-        assert self.run_dir is not None
-        results = dict(results, run=str(self.run_dir), finished=time.strftime("%Y-%m-%d %H:%M:%S"))
-        report.write(results, self.run_dir / "bench")
-        history = self._history_dir()
-        atomic_write_text(history / f"{time.strftime('%Y%m%d-%H%M%S')}.json", json.dumps(results, indent=2, default=str))
+    def _on_run(self) -> None:
+        self._build_runtimes()
         self._load_history()
+        if self.charts.state is not self.entry.bench:
+            self.charts.show_state(self.entry.bench)
+            self.table.show_results(self.entry.bench.results)
+        self._refresh()
+
+    def _on_described(self) -> None:
+        self._on_run()
+
+    def _build_runtimes(self) -> None:
+        """The runtimes to measure: the core's list for the model's run (a runtime added there appears here)."""
+        from .bench_words import runtimes_for
+
+        ticked = {name: action.isChecked() for name, action in self.runtime_actions.items()}
+        self.runtimes_menu.clear()
+        self.runtime_actions = {}
+        for name in runtimes_for(self.entry):
+            action = self.runtimes_menu.addAction(runtime_label(name))
+            action.setCheckable(True)
+            action.setChecked(ticked.get(name, True))
+            action.toggled.connect(self._count_runtimes)
+            self.runtime_actions[name] = action
+        self._count_runtimes()
+
+    def _count_runtimes(self) -> None:
+        ticked = sum(action.isChecked() for action in self.runtime_actions.values())
+        self.runtimes_button.setText(f"Runtimes: {ticked} of {len(self.runtime_actions)}")
+
+    def _refresh(self) -> None:
+        from .bench_words import buttons_state, status_text, title_text
+
+        self.title.setText(title_text(self.entry))
+        text, details = status_text(self.entry, self.controller)
+        self.status.setText(text)
+        self.status.setToolTip(details)
+        state = self.entry.bench if self.entry is not None else None
+        measuring = bool(state and state.running)
+        self.progress.setVisible(measuring)
+        self.progress.setValue(int(1000 * state.fraction) if measuring else 0)
+        for name, (enabled, why) in buttons_state(self.entry, self.controller).items():
+            widget = getattr(self, name)
+            widget.setEnabled(enabled)
+            widget.setToolTip(why)
+
+    # Actions ----------------------------------------------------------------------------------------
+    def run(self) -> bool:
+        from .bench_words import why_not_run
+
+        runtimes = [name for name, action in self.runtime_actions.items() if action.isChecked()]
+        why = why_not_run(self.entry, self.controller, runtimes)
+        if why is not None:
+            self._say(why)
+            return False
+        self.history.setCurrentIndex(0)
+        self.controller.start(self.entry, BenchRequest(self.entry.run_dir, self.calls.value(), self.rounds.value(),
+                                                       (1,), self.threads.value(), runtimes))
+        self.said.emit(f"benchmarking {self.entry.label}: {', '.join(runtimes)}")
+        return True
+
+    def cancel(self) -> bool:
+        if not self.controller.running:
+            return False
+        self.controller.cancel()
+        self._say("Cancelling: the benchmark stops after the current measurement.")
+        return True
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
+        self.status.setToolTip("")
+        self.said.emit(text)
 
     def _load_history(self) -> None:
         self.history.blockSignals(True)
         self.history.clear()
         self.history.addItem("(nothing)", None)
-        folder = self._history_dir()
-        if folder and folder.is_dir():
-            for path in sorted(folder.glob("*.json"), reverse=True):
+        current = self.entry.bench.source if self.entry is not None else None
+        for path in self.entry.run.bench_history() if self.entry is not None and self.entry.run else []:
+            if path != current:
                 self.history.addItem(path.stem, path)
         self.history.blockSignals(False)
 
     def _compare(self) -> None:
+        from studio.core.session.runs import read_json
+
         path = self.history.currentData()
-        if self.results is None:
-            if path is None:
-                return
-            self.results = json.loads(Path(path).read_text())
-            self.charts.show_results(self.results)
-            return
-        earlier = json.loads(Path(path).read_text()) if path else None
-        self.charts.show_results(self.results, earlier)
+        earlier = read_json(path) if path else None
+        if self.entry is not None:
+            self.charts.show_state(self.entry.bench, earlier)
+            self._say(f"Compared with the benchmark of {path.stem}: faint bars." if earlier else "")
+
+    # Exports ----------------------------------------------------------------------------------------
+    def _default_export(self, suffix: str) -> Path:
+        entry = self.entry
+        stem = f"{entry.label.replace('/', '-').replace(' ', '')}-bench-{time.strftime('%Y%m%d-%H%M%S')}"
+        folder = entry.run_dir / "bench" if entry.run_dir and entry.run_dir.is_dir() else Path.home()
+        return folder / f"{stem}.{suffix}"
 
     def _ask(self, kind: str, save: Any) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export", "", kind)
-        if path:
-            save(Path(path))
+        if self.entry is None or self.entry.bench.results is None:
+            self._say("Nothing to export yet: benchmark this model first (Ctrl+B).")
+            return
+        self.dialog = ask_save(self, kind, self._default_export(kind), save)
+
+    def _what(self) -> tuple[str, str]:
+        """The title and subtitle an export carries: model and run, and when it was measured."""
+        entry = self.entry
+        results = entry.bench.results or {}
+        when = results.get("finished") or time.strftime("%Y-%m-%d %H:%M:%S")
+        options = results.get("options", {})
+        return (f"{entry.label}: latency per runtime (batch 1)",
+                f"run {entry.run_dir} · measured {when} · {options.get('calls', '?')} calls in "
+                f"{options.get('rounds', '?')} rounds, {options.get('threads', 1)} thread(s)")
+
+    def _written(self, what: str, path: Path) -> None:
+        self._say(f"Saved {what} to {path}")
 
     def save_png(self, path: Path) -> None:
-        self.views.currentWidget().grab().save(str(path))
+        title, subtitle = self._what()
+        if not titled_image(self.views.currentWidget(), title, subtitle).save(str(path)):
+            self._say(f"Could not write {path}")
+            return
+        self._written(f"the {self.views.tabText(self.views.currentIndex()).lower()} chart", path)
 
     def save_csv(self, path: Path) -> None:
         from studio.core.atomic import atomic_write_csv
         from studio.core.bench.report import rows
 
-        assert self.results is not None
-        atomic_write_csv(path, rows(self.results))
+        assert self.entry is not None and self.entry.bench.results is not None
+        atomic_write_csv(path, [dict(row, model=self.entry.label, run=str(self.entry.run_dir))
+                                for row in rows(self.entry.bench.results)])
+        self._written("the results table", path)
 
     def save_json(self, path: Path) -> None:
         from studio.core.atomic import atomic_write_text
 
-        assert self.results is not None
-        data = dict(self.results, samples_ns=self.received)
+        assert self.entry is not None and self.entry.bench.results is not None
+        data = dict(self.entry.bench.results, model=str(self.entry.path), run=str(self.entry.run_dir),
+                    samples_ns=self.entry.bench.samples)
         atomic_write_text(path, json.dumps(data, indent=2, default=str))
+        self._written("the results and every sample", path)
 
     def _ask_sweep(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Sweep results", "", "Sweep (sweep.json)")
+        path, _ = QFileDialog.getOpenFileName(self, "Sweep results", "", "Sweep (sweep.json);;JSON (*.json)")
         if path:
             self.show_sweep(Path(path))
 
     def show_sweep(self, path: Path) -> None:
-        self.sweep.show_rows(json.loads(path.read_text()))
+        try:
+            rows = json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            self._say(f"{path}: not a sweep result ({exc})")
+            return
+        self.sweep.show_rows(rows)
         self.views.setCurrentWidget(self.sweep)
+        self._say(f"Sweep from {path}")

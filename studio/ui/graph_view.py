@@ -57,7 +57,7 @@ class QtGraphView(QWidget):
         self.url: str | None = None
         self.view: Any = None
         self.interceptor: Any = None
-        self.label = QLabel("Choose an artifact and press View graph (or select an .onnx / .tflite file).")
+        self.label = QLabel("The chosen artifact's graph appears here.")
         self.label.setWordWrap(True)
         self.browser_button = QPushButton("Open in the system browser")
         self.browser_button.hide()
@@ -112,6 +112,12 @@ class QtGraphView(QWidget):
         self._cookies.setCookie(QNetworkCookie(b"consent", b"1"), QUrl(self.url))
         self.view.setUrl(QUrl(self.url))
         self.stack.setCurrentWidget(self.view)
+
+    def clear(self) -> None:
+        """Show nothing (another model was selected)."""
+        self.stop()
+        self.path, self.url = None, None
+        self.stack.setCurrentIndex(0)
 
     def _open_in_browser(self) -> None:
         if self.url:

@@ -1,4 +1,5 @@
-"""Describes library entries in a background thread (loading a model imports torch and takes time)."""
+"""Describes the session's models in a background thread (loading a model imports torch and takes
+time) and hands each description to the session in the GUI thread."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 from studio.core.library import LibraryEntry
+from studio.core.session import ModelEntry, Session
 
 
 class _DescribeSignals(QObject):
@@ -25,24 +27,31 @@ class _DescribeTask(QRunnable):
 
 
 class LibraryController(QObject):
-    """``described(LibraryEntry)`` arrives in the GUI thread for every path given to :meth:`describe`."""
+    """``described(ModelEntry)`` in the GUI thread once the session has the description."""
 
     described = Signal(object)
 
-    def __init__(self, runs: Path | None = None, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.runs = runs
+        self.session = session
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)  # one at a time: the first load imports torch and SB3
         self._signals = _DescribeSignals()
         self._signals.described.connect(self._relay)
         self.pending = 0
+        session.events.added.connect(self.describe)
 
-    def describe(self, path: Path) -> None:
+    def describe(self, entry: ModelEntry) -> None:
         self.pending += 1
-        self.pool.start(_DescribeTask(path, self.runs, self._signals))
+        self.pool.start(_DescribeTask(entry.path, self.session.runs, self._signals))
 
     @Slot(object)
-    def _relay(self, entry: LibraryEntry) -> None:
+    def _relay(self, description: LibraryEntry) -> None:
         self.pending -= 1
-        self.described.emit(entry)
+        entry = self.session.described(description)
+        if entry is not None:
+            self.described.emit(entry)
+
+    def shutdown(self) -> None:
+        self.pool.clear()
+        self.pool.waitForDone(30_000)

@@ -1,41 +1,46 @@
-"""The library as a Qt table model: one row per model file."""
+"""The session's models as a Qt table: one row per model, kept in step with the session's events."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 
-from studio.core.library import LibraryEntry
+from studio.core.labels import SHORT_ARTIFACT
+from studio.core.session import ModelEntry, Session
 
-COLUMNS = ["Model", "Algorithm", "Environment", "Observation", "Action", "Parameters", "Size", "Conversions"]
-_SHORT = {"onnx": "ONNX", "tflite_fp32": "fp32", "tflite_fp16": "fp16", "tflite_int8": "int8",
-          "tflite_full_int8": "full-int8", "edgetpu": "EdgeTPU"}
+COLUMNS = ["Model", "Algorithm", "Environment", "Conversions", "Observation", "Action", "Parameters", "Size"]
+TIPS = {"Conversions": "✓ verified · ✗ failed verification · ~ measured only · made, not verified"}
+MARKS = {"passed": "✓", "failed": "✗", "measured": "~", "made": "·"}
 Index = QModelIndex | QPersistentModelIndex
 
 
-def conversions_text(entry: LibraryEntry) -> str:
+def conversions_text(entry: ModelEntry) -> str:
+    if entry.kind != "sb3":
+        return "artifact"
     states = entry.conversions()
     if not states:
-        return "not converted"
-    marks = {"passed": "✓", "failed": "✗", "made": "·"}
-    return "  ".join(f"{_SHORT.get(k, k)} {marks[v]}" for k, v in states.items())
+        return "converting…" if entry.pipeline.running else "not converted"
+    return "  ".join(f"{SHORT_ARTIFACT.get(k, k)} {MARKS.get(v, '·')}" for k, v in states.items())
 
 
-def _size(entry: LibraryEntry) -> str:
+def _size(entry: ModelEntry) -> str:
     try:
         size = entry.path.stat().st_size
     except OSError:
-        return ""
+        return "missing"
     return f"{size / 1024:.0f} KiB" if size < 1 << 20 else f"{size / (1 << 20):.1f} MiB"
 
 
-class LibraryTableModel(QAbstractTableModel):
-    def __init__(self) -> None:
+class QtLibraryModel(QAbstractTableModel):
+    def __init__(self, session: Session) -> None:
         super().__init__()
-        self.entries: list[LibraryEntry] = []
+        self.session = session
+        self.entries: list[ModelEntry] = list(session.entries)  # the rows, changed only between begin/end
+        session.events.added.connect(self._on_added)
+        session.events.removed.connect(self._on_removed)
+        session.events.changed.connect(self._on_changed)
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802 - Qt's name
         return 0 if parent.isValid() else len(self.entries)
@@ -44,64 +49,74 @@ class LibraryTableModel(QAbstractTableModel):
         return len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return TIPS.get(COLUMNS[section])
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         entry = self.entries[index.row()]
+        column = COLUMNS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(entry, index.column())
+            return self._text(entry, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             if entry.error:
                 return entry.error
-            if entry.info and index.column() in (3, 4):
-                return entry.info["observation_space" if index.column() == 3 else "action_space"]
+            if entry.info and column in ("Observation", "Action"):
+                return entry.info["observation_space" if column == "Observation" else "action_space"]
             return str(entry.path)
         if role == Qt.ItemDataRole.ForegroundRole and entry.error:
             return QBrush(QColor("#c62828"))
         return None
 
-    def _text(self, entry: LibraryEntry, column: int) -> str:
-        if column == 0:
-            return entry.name
-        if column == 6:
+    def _text(self, entry: ModelEntry, column: str) -> str:
+        if column == "Model":
+            return entry.label
+        if column == "Size":
             return _size(entry)
         if entry.error:
-            return "cannot be read" if column == 1 else ""
+            return "cannot be read" if column == "Algorithm" else ""
         if not entry.loaded:
-            return "loading…" if column == 1 else ""
+            return "loading…" if column == "Algorithm" else ""
+        if entry.info is None:  # an ONNX or TFLite file: its graph and its latency
+            return {"Algorithm": entry.kind.upper().replace("TFLITE", "TFLite"),
+                    "Conversions": conversions_text(entry)}.get(column, "")
         info = entry.info
-        if info is None:  # an ONNX or TFLite file: viewing and benchmarking only
-            return {1: entry.kind.upper(), 2: "", 7: "artifact"}.get(column, "")
-        values = {
-            1: info["algorithm"],
-            2: info["environment"]["id"] or "",
-            3: info.get("observation_short", info["observation_space"]),
-            4: info.get("action_short", info["action_space"]),
-            5: f"{info['parameters']:,}",
-            7: conversions_text(entry),
-        }
-        return values.get(column, "")
+        return {
+            "Algorithm": info["algorithm"],
+            "Environment": entry.env_id or "",
+            "Conversions": conversions_text(entry),
+            "Observation": info.get("observation_short", info["observation_space"]),
+            "Action": info.get("action_short", info["action_space"]),
+            "Parameters": f"{info['parameters']:,}",
+        }.get(column, "")
 
-    def add(self, path: Path) -> int | None:
-        """Add a row for ``path`` (not loaded yet); None when it is already there."""
-        if any(e.path == path for e in self.entries):
-            return None
-        from studio.core.library import kind_of
+    def row_of(self, entry: ModelEntry | None) -> int | None:
+        return self.entries.index(entry) if entry in self.entries else None
 
-        self.beginInsertRows(QModelIndex(), len(self.entries), len(self.entries))
-        self.entries.append(LibraryEntry(path=path, kind=kind_of(path)))
+    def _on_added(self, entry: ModelEntry) -> None:
+        row = len(self.entries)
+        self.beginInsertRows(QModelIndex(), row, row)
+        self.entries.append(entry)
         self.endInsertRows()
-        return len(self.entries) - 1
+        self._all_labels()  # a new row may have given an older one a "(where)" tag
 
-    def update(self, entry: LibraryEntry) -> None:
-        for row, existing in enumerate(self.entries):
-            if existing.path == entry.path:
-                self.entries[row] = entry
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
-                return
+    def _on_removed(self, entry: ModelEntry) -> None:
+        row = self.row_of(entry)
+        if row is not None:
+            self.beginRemoveRows(QModelIndex(), row, row)
+            self.entries.pop(row)
+            self.endRemoveRows()
+            self._all_labels()
 
-    def refresh_conversions(self) -> None:
+    def _on_changed(self, entry: ModelEntry) -> None:
+        row = self.row_of(entry)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+
+    def _all_labels(self) -> None:
         if self.entries:
-            self.dataChanged.emit(self.index(0, 7), self.index(len(self.entries) - 1, 7))
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.entries) - 1, 0))

@@ -14,6 +14,7 @@ class QtLogPanel(QPlainTextEdit):
     def __init__(self) -> None:
         super().__init__()
         self.setReadOnly(True)
+        self.setTabChangesFocus(True)
         self.setAcceptDrops(False)
         self.setMaximumBlockCount(20_000)
         self.setPlaceholderText("The studio's log.")

@@ -18,18 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio.core.library import LibraryEntry
-from studio.core.pipeline.spec import ConvertSpec
+from studio.core.labels import target_label
+from studio.core.pipeline.spec import ALL, TARGETS, ConvertSpec
+from studio.core.session import ModelEntry
 from studio.core.verification import Thresholds
 
-FORMATS = [
-    ("onnx", "ONNX", True),
-    ("tflite-fp32", "TFLite float32", True),
-    ("tflite-fp16", "TFLite float16", True),
-    ("tflite-int8", "TFLite int8 (Coral)", True),
-    ("tflite-full-int8", "TFLite int8 in and out", False),
-    ("edgetpu", "Edge TPU", True),
-]
+
+def _form(box: QGroupBox) -> QFormLayout:
+    """A form whose labels go above their fields when the column is narrow."""
+    form = QFormLayout(box)
+    form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    return form
 
 
 def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
@@ -43,12 +43,13 @@ def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
 class QtPipelineOptions(QWidget):
     def __init__(self) -> None:
         super().__init__()
-        self.formats = {key: QCheckBox(label) for key, label, _ in FORMATS}
+        # The formats are the core's targets: one added there appears here.
+        self.formats = {key: QCheckBox(target_label(key)) for key in TARGETS}
         formats = QGroupBox("Formats")
         grid = QVBoxLayout(formats)
-        for key, _, default in FORMATS:
-            self.formats[key].setChecked(default)
-            grid.addWidget(self.formats[key])
+        for key, box in self.formats.items():
+            box.setChecked(key in ALL)
+            grid.addWidget(box)
         defaults = ConvertSpec(Path("x"))
         self.calibration_steps = _spin(0, 100_000, defaults.calibration_steps, 100)
         self.episodes = _spin(0, 1000, defaults.episodes)
@@ -57,7 +58,7 @@ class QtPipelineOptions(QWidget):
         self.samples = _spin(10, 100_000, defaults.samples, 100)
         self.rollout_steps = _spin(0, 100_000, defaults.rollout_steps, 100)
         calibration = QGroupBox("Observations and calibration")
-        form = QFormLayout(calibration)
+        form = _form(calibration)
         form.addRow("Calibration steps (int8)", self.calibration_steps)
         form.addRow("Closed-loop episodes", self.episodes)
         form.addRow("…up to, when undecided", self.max_episodes)
@@ -82,7 +83,7 @@ class QtPipelineOptions(QWidget):
         self.repair_int8 = QCheckBox("Repair int8 below it")
         self.repair_int8.setChecked(defaults.repair_int8)
         thresholds = QGroupBox("Verification thresholds")
-        form = QFormLayout(thresholds)
+        form = _form(thresholds)
         form.addRow("Least agreement (%)", self.min_agreement)
         form.addRow("Error, x float's own", self.error_multiple)
         form.addRow("Largest action error", self.max_error)
@@ -91,14 +92,17 @@ class QtPipelineOptions(QWidget):
         form.addRow("", self.repair_int8)
         self.output = QLineEdit()
         self.output.setPlaceholderText("the studio's runs folder")
+        self.output.setClearButtonEnabled(True)
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse)
-        self.force = QCheckBox("Write into a folder that holds other files")
+        self.force = QCheckBox("Write into a non-empty folder")
+        self.force.setToolTip("Also write into a folder that holds files sb3-studio did not write (--force)")
         out = QGroupBox("Output folder")
-        row = QHBoxLayout()
-        row.addWidget(self.output)
-        row.addWidget(browse)
         column = QVBoxLayout(out)
+        column.addWidget(self.output)
+        row = QHBoxLayout()
+        row.addWidget(browse)
+        row.addStretch(1)
         column.addLayout(row)
         column.addWidget(self.force)
         layout = QVBoxLayout(self)
@@ -111,17 +115,33 @@ class QtPipelineOptions(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output.text())
         if folder:
             self.output.setText(folder)
+            self.output.editingFinished.emit()
+
+    def show_output(self, entry: ModelEntry | None) -> None:
+        """The selected model's output folder: the one chosen for it, or its default as the placeholder."""
+        self.output.blockSignals(True)
+        self.output.setText(str(entry.out) if entry is not None and entry.out else "")
+        self.output.blockSignals(False)
+        default = entry.default_run if entry is not None else None
+        self.output.setPlaceholderText(str(default) if default else "the studio's runs folder")
+        self.output.setToolTip(self.output.placeholderText())
+
+    def chosen_output(self) -> Path | None:
+        text = self.output.text().strip()
+        return Path(text).expanduser() if text else None
 
     def targets(self) -> list[str]:
         return [key for key, box in self.formats.items() if box.isChecked()]
 
-    def spec_for(self, entry: LibraryEntry) -> ConvertSpec:
+    def spec_for(self, entry: ModelEntry) -> ConvertSpec:
         """The conversion these settings ask for; ValueError names a setting that does not parse."""
         try:
             max_error = float(self.max_error.text()) if self.max_error.text().strip() else None
         except ValueError:
             raise ValueError(f"largest action error: '{self.max_error.text()}' is not a number") from None
-        out = Path(self.output.text()) if self.output.text().strip() else entry.run_dir
+        out = entry.run_dir
+        if out is None:
+            raise ValueError(f"{entry.label} is not an SB3 model: nothing to convert")
         return ConvertSpec(
             model=entry.path,
             env_module=self.env_module.text().strip() or None,

@@ -1,179 +1,193 @@
-"""The pipeline wizard: settings, Run and Cancel, one row per stage, and the selected stage's details."""
+"""The Pipeline tab: the wizard's settings, Run and Cancel, one row per stage and the selected stage's
+details, all for the model selected in the session."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget
 
-from studio.core.library import LibraryEntry
-from studio.core.pipeline.events import RunFinished
+from studio.core.session import ModelEntry, PipelineState, Session, StageState
 
+from .elided_label import QtElidedLabel, QtNote
+from .entry_view import EntryView
+from .flow_layout import FlowLayout
 from .pipeline_controller import PipelineController
 from .pipeline_options import QtPipelineOptions
 from .stage_details import QtStageDetails
 from .stage_table import QtStageTable
 
 
-class QtPipelinePanel(QWidget):
-    """Signals ``run_finished(RunFinished)`` and ``open_graph(Path)`` (an artifact to view)."""
+class QtPipelinePanel(EntryView):
+    """Signals ``open_graph(Path)`` (an artifact to view) and ``said(str)`` (a line for the log)."""
 
-    run_finished = Signal(object)
     open_graph = Signal(object)
+    said = Signal(str)
 
-    def __init__(self, controller: PipelineController) -> None:
-        super().__init__()
+    def __init__(self, session: Session, controller: PipelineController) -> None:
+        super().__init__(session, ("pipeline", "run", "described"))
         self.controller = controller
-        self.entry: LibraryEntry | None = None
-        self.manifest: dict[str, Any] | None = None
         self.options = QtPipelineOptions()
-        self.title = QLabel("Select a model in the browser.")
+        self.title = QtElidedLabel("Select a model in the browser.")
         self.title.setObjectName("title")
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("primary")
+        self.run_button.setToolTip("Convert and verify (Ctrl+R)")
         self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the conversion; the stage's unfinished outputs are not kept (Esc)")
         self.open_button = QPushButton("Open folder")
-        self.copy_button = QPushButton("Copy as CLI command")
+        self.copy_button = QPushButton("Copy command")
+        self.copy_button.setToolTip("Copy the sb3-studio convert command that reproduces this run")
         self.graph_button = QPushButton("View graph")
-        self.status = QLabel("")
+        self.graph_menu = QMenu(self.graph_button)
+        self.graph_button.setMenu(self.graph_menu)
+        self.status = QtNote()
         self.stages = QtStageTable()
         self.details = QtStageDetails()
-        buttons = QHBoxLayout()
-        for button in (self.run_button, self.cancel_button, self.open_button, self.copy_button, self.graph_button):
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+        self._layout()
+        self.run_button.clicked.connect(self.run)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.open_button.clicked.connect(self._open_folder)
+        self.copy_button.clicked.connect(self._copy_command)
+        self.graph_menu.aboutToShow.connect(self._fill_graph_menu)
+        self.stages.itemSelectionChanged.connect(self._show_details)
+        self.options.output.editingFinished.connect(self._on_output)
+        controller.running_changed.connect(lambda running: self._refresh())
+        self.show_entry(session.selected)
+
+    def _layout(self) -> None:
+        buttons = FlowLayout()
+        buttons.addWidgets(self.run_button, self.cancel_button, self.open_button, self.copy_button, self.graph_button)
         right = QWidget()
         column = QVBoxLayout(right)
-        column.setContentsMargins(0, 0, 0, 0)
+        column.setContentsMargins(4, 0, 0, 0)
         column.addWidget(self.title)
         column.addLayout(buttons)
         column.addWidget(self.status)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.stages)
         split.addWidget(self.details)
-        split.setSizes([320, 240])
+        split.setSizes([320, 200])
         column.addWidget(split, 1)
         scroll = QScrollArea()
         scroll.setWidget(self.options)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(350)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(200)
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(scroll)
         outer.addWidget(right)
-        outer.setSizes([320, 900])
+        outer.setStretchFactor(1, 1)
+        outer.setSizes([250, 600])
+        outer.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
-        self.run_button.clicked.connect(self.run)
-        self.cancel_button.clicked.connect(self._on_cancel)
-        self.open_button.clicked.connect(self._open_folder)
-        self.copy_button.clicked.connect(self._copy_command)
-        self.graph_button.clicked.connect(self._view_graph)
-        self.stages.stage_changed.connect(self._on_stage_changed)
-        self.stages.itemSelectionChanged.connect(self._on_stage_changed)
-        controller.event.connect(self.stages.handle)
-        controller.finished.connect(self._on_finished)
-        controller.running_changed.connect(self._update_buttons)
-        self._update_buttons(False)
 
-    def set_entry(self, entry: LibraryEntry | None) -> None:
-        self.entry = entry
-        if entry is None:
-            self.title.setText("Select a model in the browser.")
-        elif entry.error:
-            self.title.setText(f"{entry.name} cannot be converted: {entry.error}")
-        elif entry.kind != "sb3":
-            self.title.setText(f"{entry.name}: an artifact (view its graph, or benchmark it)")
+    # The selected model ---------------------------------------------------------------------------
+    def _on_entry(self, entry: ModelEntry | None) -> None:
+        self.options.show_output(entry)
+        self.stages.show_state(entry.pipeline if entry is not None else PipelineState())
+        self.details.show_stage(None)
+        self._refresh()
+
+    def _on_pipeline(self, stage: StageState | None) -> None:
+        if stage is None or self.stages.state is not self.entry.pipeline:
+            self.stages.show_state(self.entry.pipeline)
         else:
-            info = entry.info or {}
-            self.title.setText(f"{entry.name}  ·  {info.get('algorithm', 'loading…')}  ·  "
-                               f"{(info.get('environment') or {}).get('id') or ''}")
-        self._load_manifest()
-        self._update_buttons(self.controller.running)
+            self.stages.update_stage(stage)
+        self._show_details()
+        if stage is None or stage.status != "running":
+            self._refresh()
 
-    def _load_manifest(self) -> None:
-        from studio.core.pipeline.run_folder import read_manifest
+    def _on_run(self) -> None:
+        if self.stages.state is not self.entry.pipeline:
+            self.stages.show_state(self.entry.pipeline)
+        self._refresh()
 
-        folder = self._run_dir()
-        self.manifest = read_manifest(folder) if folder else None
+    def _on_described(self) -> None:
+        self.options.show_output(self.entry)
+        self._refresh()
 
-    def run_dir(self) -> Path | None:
-        """Where the selected model's conversions are (the output folder setting, or its default)."""
-        return self._run_dir()
+    def _refresh(self) -> None:
+        from .pipeline_words import buttons_state, status_text, title_text
 
-    def _run_dir(self) -> Path | None:
-        if self.entry is None or self.entry.kind != "sb3":
-            return None
-        return Path(self.options.output.text()) if self.options.output.text().strip() else self.entry.run_dir
+        entry = self.entry
+        self.title.setText(title_text(entry))
+        self.status.setText(status_text(entry, self.controller))
+        for button, (enabled, why) in buttons_state(entry, self.controller).items():
+            widget = getattr(self, f"{button}_button")
+            widget.setEnabled(enabled)
+            if why:
+                widget.setToolTip(why)
 
-    def _update_buttons(self, running: bool) -> None:
-        convertible = self.entry is not None and self.entry.kind == "sb3" and self.entry.info is not None
-        self.run_button.setEnabled(convertible and not running)
-        self.cancel_button.setEnabled(running)
-        self.open_button.setEnabled(bool(self._run_dir() and self._run_dir().exists()))
-        self.copy_button.setEnabled(convertible)
-        self.graph_button.setEnabled(self._graph_target() is not None)
-
-    def run(self) -> None:
-        if self.entry is None:
+    def _show_details(self) -> None:
+        entry = self.entry
+        if entry is None:
+            self.details.show_stage(None)
             return
-        try:
-            spec = self.options.spec_for(self.entry)
-        except ValueError as exc:
-            self.status.setText(f"Cannot run: {exc}")
-            return
-        from studio.core.pipeline.stages import stages_for
+        name = self.stages.selected_stage()
+        stages = entry.pipeline.stages
+        if name is None:  # follow the stage that is running, or the last one that failed
+            live = [n for n, s in stages.items() if s.status in ("running", "failed")]
+            name = live[-1] if live else None
+        self.details.show_stage(stages.get(name) if name else None, entry.pipeline.manifest)
 
-        self.stages.reset([(stage.name, stage.plan(spec).description) for stage in stages_for(spec.targets)])
-        self.status.setText(f"Running into {spec.run_dir()}…")
-        self.controller.start(spec)
+    # Actions ----------------------------------------------------------------------------------------
+    def run(self) -> bool:
+        """Convert the selected model; says why not when it cannot (True when it started)."""
+        from .pipeline_words import why_not_run
 
-    def _on_cancel(self) -> None:
+        why = why_not_run(self.entry, self.controller)
+        if why is None:
+            try:
+                spec = self.options.spec_for(self.entry)
+            except ValueError as exc:
+                why = f"Cannot run: {exc}"
+        if why is not None:
+            self.status.setText(why)
+            self.said.emit(why)
+            return False
+        self.controller.start(self.entry, spec)
+        self.said.emit(f"converting {self.entry.label} into {spec.run_dir()}")
+        return True
+
+    def cancel(self) -> bool:
+        if not self.controller.running:
+            return False
         self.controller.cancel()
         self.status.setText("Cancelling: the current stage stops at its next check; its outputs are not kept.")
+        return True
 
-    def _on_finished(self, finished: RunFinished) -> None:
-        self.stages.finish()
-        self.manifest = finished.manifest
-        where = finished.run_dir or "nothing written"
-        self.status.setText(f"Run {finished.status}. Folder: {where}")
-        self._on_stage_changed()
-        self._update_buttons(False)
-        self.run_finished.emit(finished)
-
-    def _on_stage_changed(self, *_: object) -> None:
-        name = self.stages.selected_stage()
-        if name is None:  # follow the stage that is running, or the last one that failed
-            running = [n for n, r in self.stages.rows.items() if r.status in ("running", "failed")]
-            name = running[-1] if running else None
-        self.details.show_stage(self.stages.rows.get(name) if name else None, self.manifest)
+    def _on_output(self) -> None:
+        if self.entry is not None and self.entry.kind == "sb3":
+            self.entry.set_out(self.options.chosen_output())
+            self.session.run_changed(self.entry)
 
     def _open_folder(self) -> None:
-        folder = self._run_dir()
-        if folder is not None:
+        folder = self.entry.run_dir if self.entry is not None else None
+        if folder is not None and folder.is_dir():
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+            self.said.emit(f"opened {folder}")
 
     def command(self) -> str:
         assert self.entry is not None
         return self.options.spec_for(self.entry).command()
 
     def _copy_command(self) -> None:
-        QGuiApplication.clipboard().setText(self.command())
-        self.status.setText("Copied: " + self.command())
+        try:
+            command = self.command()
+        except ValueError as exc:
+            self.status.setText(f"Cannot make the command: {exc}")
+            return
+        QGuiApplication.clipboard().setText(command)
+        self.status.setText("Copied to the clipboard: " + command)
 
-    def _graph_target(self) -> Path | None:
-        if self.entry is None or self.entry.error:
-            return None
-        if self.entry.kind in ("onnx", "tflite"):
-            return self.entry.path
-        folder = self._run_dir()
-        onnx = folder / "policy.onnx" if folder else None
-        return onnx if onnx is not None and onnx.is_file() else None
+    def _fill_graph_menu(self) -> None:
+        self.graph_menu.clear()
+        for artifact in self.entry.graphs() if self.entry is not None else []:
+            action = self.graph_menu.addAction(artifact.title)
+            action.triggered.connect(lambda checked=False, path=artifact.path: self.open_graph.emit(Path(path)))
 
-    def _view_graph(self) -> None:
-        target = self._graph_target()
-        if target is not None:
-            self.open_graph.emit(target)

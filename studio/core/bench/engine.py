@@ -121,6 +121,8 @@ def run_bench(
     results: dict[str, Any] = {"options": options.__dict__, "runtimes": {}}
     try:
         for target in targets:  # one at a time: loading must not compete with another load
+            if cancel.is_set():
+                return
             child = _Child(target, obs_file)
             reply = child.receive()
             entry: dict[str, Any] = {"file_bytes": target.file_bytes}

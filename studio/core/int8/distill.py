@@ -43,15 +43,17 @@ def teacher_targets(loaded: LoadedModel, raw: np.ndarray) -> torch.Tensor:
 
 
 def _fit(student: StudentPolicy, states: torch.Tensor, targets: torch.Tensor, epochs: int, config: DistillConfig,
-         check: Callable[[], None], generator: torch.Generator) -> float:
+         check: Callable[[], None], generator: torch.Generator,
+         on_epoch: Callable[[int], None] = lambda epoch: None) -> float:
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
     scale = targets.std(dim=0, keepdim=True).clamp(min=1e-3)  # every output matters, whatever its units
     decisions = _decision_terms(student, targets)
     student.train()
     loss_value = 0.0
-    for _ in range(epochs):
+    for epoch in range(epochs):
         check()
+        on_epoch(epoch)
         student.calibrate(states)  # the ranges TFLite will calibrate on the same states
         order = torch.randperm(len(states), generator=generator)
         for start in range(0, len(states), config.batch):
@@ -99,16 +101,24 @@ def distill(
     found = acting_mlp(loaded) if config.warm_start else None
     warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
     data = torch.as_tensor(np.asarray(states, np.float32).reshape(len(states), -1).reshape((len(states), *student.io.inputs[0].shape)))
-    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator)]
+    def epochs(start: float, width: float, total: int, what: str) -> Callable[[int], None]:
+        return lambda epoch: progress(start + width * epoch / total, f"fitting the student {what}: epoch {epoch + 1}/{total}")
+
+    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator,
+                   epochs(0.0, 0.3, config.epochs_first, f"on {len(data)} states"))]
     progress(0.3, f"student fitted on {len(data)} states the original visits")
+    share = 0.7 / max(1, config.rounds)
     for round_index in range(config.rounds):
+        start = 0.3 + share * round_index
         visited = rollout_observations(loaded.make_env, student.act, config.student_steps,
                                        config.seed + 1000 * (round_index + 1), check=check).batch
         visited = np.asarray(visited, np.float32).reshape((-1, *student.io.inputs[0].shape))
         data = torch.cat([data, torch.as_tensor(visited)])
         targets = torch.cat([targets, teacher_targets(loaded, visited)])
-        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator))
-        progress(0.3 + 0.6 * (round_index + 1) / max(1, config.rounds), f"DAgger round {round_index + 1}: {len(data)} states")
+        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator,
+                           epochs(start + 0.1 * share, 0.9 * share, config.epochs_round,
+                                  f"(DAgger round {round_index + 1} of {config.rounds})")))
+        progress(start + share, f"DAgger round {round_index + 1} of {config.rounds}: {len(data)} states")
     student.quantize(False)
     report = {
         "method": "quantisation-aware distillation (DAgger)",

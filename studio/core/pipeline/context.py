@@ -18,15 +18,24 @@ from .spec import ConvertSpec
 class Progress:
     """Reports a stage's progress and log lines, and raises :class:`Cancelled` when asked to stop."""
 
-    def __init__(self, stage: str, emit: Callable[[Any], None], cancel: threading.Event) -> None:
+    def __init__(self, stage: str, emit: Callable[[Any], None], cancel: threading.Event,
+                 start: float = 0.0, end: float = 1.0, lines: list[str] | None = None) -> None:
         self.stage = stage
         self._emit = emit
         self._cancel = cancel
-        self.lines: list[str] = []
+        self._start, self._end = start, end
+        self.lines: list[str] = lines if lines is not None else []
 
     def set(self, fraction: float, message: str = "") -> None:
         self.check()
-        self._emit(StageProgress(self.stage, max(0.0, min(1.0, fraction)), message))
+        fraction = self._start + (self._end - self._start) * max(0.0, min(1.0, fraction))
+        self._emit(StageProgress(self.stage, fraction, message))
+
+    def span(self, start: float, end: float) -> "Progress":
+        """A reporter for one part of the stage: its 0..1 is this one's ``start``..``end``."""
+        width = self._end - self._start
+        return Progress(self.stage, self._emit, self._cancel, self._start + width * start,
+                        self._start + width * end, self.lines)
 
     def log(self, line: str) -> None:
         self.lines.append(line)

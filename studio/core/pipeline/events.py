@@ -34,6 +34,7 @@ class StageFinished:
     seconds: float
     summary: str
     artifact: Any = None  # an Artifact for stages that make one
+    verdict: str = "passed"  # or "measured": figures reported, judged by a later stage or not at all
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def event_text(event: Event) -> str | None:
     if isinstance(event, StageLog):
         return ("WARNING: " if event.warning else "") + event.line
     if isinstance(event, StageFinished):
-        return f"done in {event.seconds:.2f} s: {event.summary}"
+        done = "measured" if event.verdict == "measured" else "done"
+        return f"{done} in {event.seconds:.2f} s: {event.summary}"
     if isinstance(event, StageSkipped):
         return f"skipped: {event.reason}"
     if isinstance(event, StageCancelled):

@@ -113,7 +113,10 @@ def _run_stages(
             if restored is not None:
                 _restore(ctx, restored)
                 record.update(status="cached", seconds=0.0, artifacts=[a.key for a in restored])
-                record["summary"] = next((s.get("summary") for s in previous["stages"] if s["name"] == stage.name), "")
+                earlier = next((s for s in previous["stages"] if s["name"] == stage.name), {})
+                record["summary"] = earlier.get("summary", "")
+                if earlier.get("verdict"):
+                    record["verdict"] = earlier["verdict"]
                 manifest["stages"].append(record)
                 emit(StageSkipped(stage.name, "unchanged since the last run in this folder"))
                 continue
@@ -137,7 +140,10 @@ def _run_stages(
             else:
                 record["status"] = "passed"
                 record["summary"] = result.summary
-                emit(StageFinished(stage.name, time.perf_counter() - start, result.summary, result.artifact))
+                if result.verdict != "passed":
+                    record["verdict"] = result.verdict
+                emit(StageFinished(stage.name, time.perf_counter() - start, result.summary, result.artifact,
+                                   result.verdict))
         record["seconds"] = round(time.perf_counter() - start, 4)
         # What the stage made, and what it changed (a verification stage adds its report to an artifact).
         record["artifacts"] = sorted((set(ctx.artifacts) - before) | set(getattr(stage, "touches", ())))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import signal
 import subprocess
 import threading
@@ -175,15 +176,26 @@ class Onnx2TfJob:
             if line is None:
                 break
             sink.write(line)
-            if line.strip():
+            if line.strip() and not is_noise(line):
                 log(_plain(line))
         child.wait()
 
 
+# TensorFlow's C++ logging (absl): "E0000 00:00:1795294573.298743   12165 cuda_dnn.cc:8579] Unable to
+# register cuDNN factory..." and the like. They say nothing about the conversion, look like errors, and
+# fill the studio's log: they stay in the log file and never reach the stage's log lines.
+_ABSL = re.compile(r"^[EWIF]\d{4} \d\d:\d\d:\d+\.\d+\s+\d+ [\w.]+:\d+\] ")
+_NOISE = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",)
+
+
+def is_noise(line: str) -> bool:
+    """TensorFlow's start-up and converter chatter (cuDNN/cuBLAS factories, MLIR passes, ignored flags)."""
+    text = _plain(line).strip()
+    return bool(_ABSL.match(text)) or text in _NOISE
+
+
 def _plain(line: str) -> str:
     """Without terminal colour codes."""
-    import re
-
     return re.sub(r"\x1b\[[0-9;]*m", "", line).rstrip()
 
 

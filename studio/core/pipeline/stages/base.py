@@ -20,6 +20,8 @@ class StageResult:
     summary: str
     artifact: Artifact | None = None
     skipped: str | None = None  # the reason, when the stage had nothing to do
+    # "passed", or "measured": the stage reports figures it does not judge (int8 before its repair).
+    verdict: str = "passed"
 
 
 class Stage(Protocol):

@@ -85,19 +85,23 @@ class Int8RepairStage:
         loaded, spec, io = ctx.loaded, ctx.spec, ctx.io
         assert loaded is not None and io is not None and ctx.calibration is not None
         plain = LiteRTRuntime(ctx.run_dir / ctx.artifacts["tflite_int8"].path, io)
-        progress.set(0.05, "collecting the states plain int8 reaches")
+        progress.log(f"collecting {spec.calibration_steps} states plain int8 reaches")
         own = rollout_observations(loaded.make_env, plain.predict, spec.calibration_steps,
-                                   spec.seed + 20_000, check=progress.check)
+                                   spec.seed + 20_000, check=progress.check,
+                                   progress=lambda f: progress.set(0.08 * f, "collecting the states plain int8 reaches"))
         states = concat([ctx.calibration.batch, own.batch])
         onnx = ctx.run_dir / ctx.artifacts["onnx"].path
-        repairs = [("recalibrated on original- and int8-visited states, per-channel", onnx, False, 0.15),
-                   ("recalibrated on original- and int8-visited states, per-tensor", onnx, True, 0.3)]
-        for index, (method, source, per_tensor, share) in enumerate(repairs):
-            attempts.append(self._attempt(ctx, progress, workdir / f"a{index}", method, source, states, per_tensor, share))
+        # Each repair's share of the stage's progress bar, in order of cost.
+        repairs = [("recalibrated on original- and int8-visited states, per-channel", False, progress.span(0.08, 0.25)),
+                   ("recalibrated on original- and int8-visited states, per-tensor", True, progress.span(0.25, 0.42))]
+        for index, (method, per_tensor, part) in enumerate(repairs):
+            part.log(f"repair {index + 1} of 3: {method}")
+            attempts.append(self._attempt(ctx, part, workdir / f"a{index}", method, onnx, states, per_tensor))
             if keeps_behaviour(attempts[-1]["report"].get("closed_loop") or {}, threshold):
                 return attempts[-1]
         try:
-            attempts.append(self._distil(ctx, progress, workdir, states))
+            progress.log("repair 3 of 3: quantisation-aware distillation")
+            attempts.append(self._distil(ctx, progress.span(0.42, 1.0), workdir, states))
         except ValueError as exc:  # image or Dict observations: no student for them (yet)
             progress.warn(f"quantisation-aware distillation not possible: {exc}")
         return max(attempts, key=lambda a: a["score"])
@@ -109,30 +113,48 @@ class Int8RepairStage:
         loaded = ctx.loaded
         assert loaded is not None
         config = DistillConfig(hidden=ctx.spec.student_hidden, seed=ctx.spec.seed)
-        student, how = distill(loaded, np.asarray(states), config,
-                               progress=lambda f, m: progress.set(0.45 + 0.35 * f, m), check=progress.check)
+        training = progress.span(0.0, 0.7)
+
+        def report(fraction: float, message: str) -> None:
+            training.set(fraction, message)
+            if not message.startswith("fitting"):  # per-epoch messages move the bar; the rest are log lines
+                progress.log(message)
+
+        student, how = distill(loaded, np.asarray(states), config, progress=report, check=progress.check)
         student_onnx = workdir / "student.onnx"
         student_onnx.write_bytes(export_module_bytes(student, loaded.path))
-        attempt = self._attempt(ctx, progress, workdir / "student", "quantisation-aware distillation",
-                                student_onnx, states, False, 0.85)
+        attempt = self._attempt(ctx, progress.span(0.7, 1.0), workdir / "student", "quantisation-aware distillation",
+                                student_onnx, states, False)
         attempt["how"] = how
         attempt["student_onnx"] = student_onnx
         return attempt
 
     def _attempt(self, ctx: RunContext, progress: Progress, workdir: Path, method: str, onnx: Path, states: Any,
-                 per_tensor: bool, share: float) -> dict[str, Any]:
+                 per_tensor: bool) -> dict[str, Any]:
         from ..assess import assess
 
         io = ctx.io
         assert io is not None
-        progress.set(share, f"{method}: onnx2tf")
+        converting = progress.span(0.0, 0.6)
+        converting.set(0.0, f"{method}: onnx2tf")
         workdir.mkdir(parents=True)
         shutil.copyfile(onnx, workdir / "policy.onnx")
         plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8=True, per_tensor=per_tensor)
         write_inputs(plan, io, states if isinstance(states, dict) else {"observation": states})
-        Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
+        lines = 0
+
+        def log(line: str) -> None:  # onnx2tf's milestones in the log; every line moves the bar
+            nonlocal lines
+            lines += 1
+            converting.set(min(1.0, lines / 150), f"{method}: onnx2tf")
+            if "complete" in line.lower():
+                progress.log(f"onnx2tf: {line.strip()}")
+
+        Onnx2TfJob().run(plan, log, progress.check, workdir / "onnx2tf.log")
         runtime = LiteRTRuntime(plan.outputs["tflite_int8"], io)
-        report, text = assess(ctx, runtime.predict, None, method, progress, min_score=ctx.spec.int8_min_score)
+        progress.log(f"{method}: verifying (open loop, then {ctx.spec.episodes} closed-loop episodes)")
+        report, text = assess(ctx, runtime.predict, None, method, progress.span(0.6, 1.0),
+                              min_score=ctx.spec.int8_min_score)
         progress.log(f"{method}: {text}")
         closed = report.get("closed_loop") or {}
         return {"method": method, "score": closed.get("score") if closed.get("score") is not None else -np.inf,
