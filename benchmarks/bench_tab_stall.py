@@ -55,14 +55,15 @@ def main() -> None:
     start = time.perf_counter()
     last[0] = start
     timer.start()
-    while panel.results is None or window.bench_controller.running:
+    entry = window.session.selected
+    while entry.bench.results is None or window.bench_controller.running:
         app.processEvents()
         time.sleep(0.002)
     timer.stop()
     seconds = time.perf_counter() - start
     window.close()
-    samples = sum(len(v) for v in panel.received.values())
-    print(f"benchmark of {len(panel.received)} runtimes, {samples} samples charted live, {seconds:.1f} s")
+    samples = sum(len(v) for v in entry.bench.samples.values())
+    print(f"benchmark of {len(entry.bench.samples)} runtimes, {samples} samples charted live, {seconds:.1f} s")
     print(f"longest UI stall: {max(gaps) * 1000:.1f} ms (median gap {sorted(gaps)[len(gaps) // 2] * 1000:.1f} ms); "
           "target: at most 50 ms")
 

@@ -1,8 +1,9 @@
-"""Screenshots of the real studio window under Xvfb, for the README.
+"""Screenshots of the real studio window under Xvfb, for the README, at full HD and at 1024x700.
 
 Run: ``.venv/bin/python tools/screenshots.py [OUT_DIR]`` (needs Debian's xvfb and imagemagick). It
-starts a virtual screen, opens the studio with real RL Zoo agents, runs a full conversion, opens the
-graph view, and grabs the whole screen at each step with ImageMagick's ``import``.
+starts a virtual screen, opens the studio on the zoo sample with a file that is not a model, converts
+the zoo's DQN CartPole, plays it, benchmarks it, opens a graph, and grabs the window at each step with
+ImageMagick's ``import``; then does it all again in a 1024x700 window (into OUT_DIR/1024x700).
 """
 
 from __future__ import annotations
@@ -14,26 +15,93 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO.parent / "shared" / "zoo-sample"
 sys.path.insert(0, str(REPO))
+SIZES = {"full HD": (1920, 1080), "1024x700": (1024, 700)}
 
 
 def start_display() -> subprocess.Popen | None:
     if os.environ.get("DISPLAY"):
         return None
     display = ":97"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1480x920x24", "-nolisten", "tcp"],
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
     return xvfb
 
 
+class Shooter:
+    def __init__(self, app: Any, window: Any) -> None:
+        self.app, self.window = app, window
+
+    def wait(self, seconds: float, until: Callable[[], bool] | None = None) -> None:
+        """Let the window work (a tool's own loop: the studio itself never spins like this)."""
+        from PySide6.QtCore import QEventLoop
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+            if until is not None and until():
+                break
+            time.sleep(0.02)
+
+    def shot(self, path: Path) -> None:
+        self.wait(0.6)
+        width, height = self.window.width(), self.window.height()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["import", "-window", "root", "-crop", f"{width}x{height}+0+0", "+repage", str(path)], check=True)
+        print("wrote", path, flush=True)
+
+
+def walk(shooter: Shooter, out: Path, first: bool) -> None:
+    """Every screen of the README, in the window's current size."""
+    window = shooter.window
+    wait = shooter.wait
+    dqn = window.session.find(ZOO / "dqn" / "CartPole-v1_1" / "CartPole-v1.zip")
+    window.session.select(dqn)
+    window.tabs.setCurrentWidget(window.pipeline_panel)
+    shooter.shot(out / "01-browser.png")
+    panel = window.pipeline_panel
+    if first:
+        panel.run()
+        wait(1800, until=lambda: not window.pipeline.running)
+    panel.stages.selectRow(panel.stages.names.index("int8-repair"))
+    shooter.shot(out / "02-pipeline.png")
+    rollouts = window.rollouts
+    window.tabs.setCurrentWidget(rollouts)
+    for name, box in rollouts.runtime_boxes.items():
+        box.setChecked(name in ("sb3", "litert-fp32", "litert-int8", "litert-int8-plain"))
+    rollouts.episodes.setValue(1)
+    rollouts.speed.setValue(240)
+    done: list[Any] = []
+    window.rollouts_controller.summary.connect(done.append)
+    rollouts.play()
+    wait(120, until=lambda: bool(done))
+    window.rollouts_controller.summary.disconnect(done.append)
+    shooter.shot(out / "03-rollouts.png")
+    bench = window.bench
+    window.tabs.setCurrentWidget(bench)
+    bench.calls.setValue(3000)
+    bench.rounds.setValue(6)
+    bench.run()
+    wait(180, until=lambda: sum(len(v) for v in dqn.bench.samples.values()) > 6000)
+    shooter.shot(out / "05-benchmark-live.png")
+    wait(300, until=lambda: not window.bench_controller.running)
+    shooter.shot(out / "06-benchmark.png")
+    window.tabs.setCurrentWidget(window.graph_panel)
+    graph = window.graph_panel
+    graph.chooser.setCurrentIndex(graph.chooser.findText("TFLite int8 · policy_int8.tflite"))
+    graph.show_chosen()
+    wait(20)
+    shooter.shot(out / "04-graph.png")
+
+
 def main() -> None:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots"
-    out.mkdir(parents=True, exist_ok=True)
     xvfb = start_display()
     data = Path(tempfile.mkdtemp(prefix="sb3-studio-shots-"))
     os.environ["XDG_DATA_HOME"] = str(data)  # a clean library and runs folder
@@ -41,73 +109,27 @@ def main() -> None:
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
     import studio.core  # noqa: F401
-    from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, Qt
+    from PySide6.QtCore import QCoreApplication, QSettings, Qt
     from PySide6.QtWidgets import QApplication
 
     QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
     app = QApplication([])
-    from studio.ui.app import STYLE
-    from studio.ui.main_window import MainWindow
+    from studio.ui.app import make_window
 
-    app.setStyleSheet(STYLE)
-    window = MainWindow(QSettings(str(data / "settings.ini"), QSettings.Format.IniFormat))
+    window = make_window(app, QSettings(str(data / "settings.ini"), QSettings.Format.IniFormat))
     window.move(0, 0)
-    window.resize(1480, 920)
     window.show()
-
-    def wait(seconds: float, until: object = None) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-            if until is not None and until():
-                break
-            time.sleep(0.02)
-
-    def shot(name: str) -> None:
-        wait(0.5)
-        subprocess.run(["import", "-window", "root", str(out / f"{name}.png")], check=True)
-        print("wrote", out / f"{name}.png")
-
+    shooter = Shooter(app, window)
     window.open_model(ZOO)  # the whole zoo sample, as a user dropping the folder would
     bad = data / "notes.zip"
     bad.write_text("this is not a model")
     window.open_model(bad)
-    wait(60, until=lambda: window.library.pending == 0)
-    window.browser.table.selectRow([i for i, e in enumerate(window.browser.model.entries)
-                                    if "dqn" in str(e.path)][0])
-    shot("01-browser")
-    panel = window.pipeline_panel
-    panel.run()
-    wait(120, until=lambda: not window.pipeline.running)
-    readiness = list(panel.stages.rows).index("edgetpu-readiness")
-    panel.stages.selectRow(readiness)
-    shot("02-pipeline")
-    rollouts = window.rollouts
-    window.tabs.setCurrentWidget(rollouts)
-    for name, box in rollouts.runtime_boxes.items():
-        box.setChecked(name in ("sb3", "litert-fp32", "litert-int8", "litert-int8-plain"))
-    rollouts.episodes.setValue(1)
-    rollouts.speed.setValue(240)
-    done = []
-    window.rollouts_controller.summary.connect(done.append)
-    rollouts.reset_button.click()
-    wait(30, until=lambda: bool(rollouts.panes))
-    rollouts.play_button.click()
-    wait(60, until=lambda: bool(done))
-    shot("03-rollouts")
-    bench = window.bench
-    window.tabs.setCurrentWidget(bench)
-    bench.calls.setValue(3000)
-    bench.rounds.setValue(6)
-    bench.run_button.click()
-    wait(60, until=lambda: sum(len(v) for v in bench.received.values()) > 4000)
-    shot("05-benchmark-live")
-    wait(120, until=lambda: bench.results is not None and not window.bench_controller.running)
-    shot("06-benchmark")
-    window.tabs.setCurrentWidget(panel)
-    panel.graph_button.click()
-    wait(20, until=lambda: False)
-    shot("04-graph")
+    shooter.wait(120, until=lambda: window.library.pending == 0)
+    for index, (name, (width, height)) in enumerate(SIZES.items()):
+        window.resize(width, height)
+        shooter.wait(0.5)
+        walk(shooter, out if index == 0 else out / name, first=index == 0)
+    window.actions_.closing = True
     window.close()
     app.quit()
     if xvfb is not None:

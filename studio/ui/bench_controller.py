@@ -125,7 +125,7 @@ class BenchController(QObject):
         self._thread, self._worker = None, None
         entry, self.entry = self.entry, None
         if entry is not None:
-            entry.bench.finish(entry.bench.error)
+            entry.bench.finish(entry.bench.error, cancelled=self._cancel.is_set())
             self.session.run_changed(entry)
             entry.events.bench.emit(None)
         self.running_changed.emit(False)
@@ -134,4 +134,5 @@ class BenchController(QObject):
         self._cancel.set()
         if self._thread is not None:
             self._thread.quit()
-            self._thread.wait(30_000)
+            if self._thread.wait(30_000):
+                self._thread, self._worker = None, None

@@ -7,6 +7,8 @@ from typing import Any
 from studio.core.labels import runtime_label
 from studio.core.session import ModelEntry
 
+from .words import why_unusable
+
 
 def runtimes_for(entry: ModelEntry | None) -> list[str]:
     """The runtimes the core offers for the model's run (the original, its artifacts, the Edge TPU)."""
@@ -31,8 +33,9 @@ def title_text(entry: ModelEntry | None) -> str:
 
 
 def why_not_run(entry: ModelEntry | None, controller: Any, runtimes: list[str]) -> str | None:
-    if entry is None:
-        return "Nothing to benchmark: select a model in the browser."
+    why = why_unusable(entry, "benchmark")
+    if why is not None:
+        return why
     if entry.kind != "sb3":
         return (f"{entry.label} is a {entry.kind.upper()} file: the benchmark measures every runtime of a converted "
                 "SB3 model against the original; open the model it came from.")
@@ -65,8 +68,9 @@ def status_text(entry: ModelEntry | None, controller: Any) -> tuple[str, str]:
         lines.append(f"Benchmark failed: {state.error}")
     elif state.results is not None:
         lines.append(_summary(state.results))
-    elif state.samples:
-        lines.append("Cancelled: the samples measured so far are shown; nothing was kept.")
+    elif state.cancelled:
+        lines.append("Cancelled: " + ("the samples measured so far are shown; " if state.samples else "")
+                     + "nothing was kept (earlier benchmarks: Compare with).")
     else:
         why = why_not_run(entry, controller, ["any"])
         lines.append(why or "Not measured yet: Benchmark (Ctrl+B) measures each runtime in its own process, "

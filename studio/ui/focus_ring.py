@@ -6,7 +6,7 @@ One :class:`QFocusFrame` follows the focus; :class:`FocusStyle` draws it, whatev
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRectF, Qt
+from PySide6.QtCore import QObject, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QApplication, QFocusFrame, QProxyStyle, QStyle, QStyleFactory, QWidget
 from shiboken6 import isValid
@@ -34,24 +34,17 @@ class FocusStyle(QProxyStyle):
 
 
 class FocusRing(QObject):
-    """Install once per application: ``FocusRing(app)``."""
+    """Install once per application: ``install(app)``.
+
+    The ring follows focus that moves without the mouse (Tab, a shortcut, a window opening) and hides
+    when a click moves it: a click shows by itself where it went. (No application-wide event filter:
+    a Python filter that sees every event of QtWebEngine's widgets crashes it.)
+    """
 
     def __init__(self, app: QApplication) -> None:
         super().__init__(app)
         self.frame: QFocusFrame | None = None
-        self.keyboard = False
-        app.installEventFilter(self)
         app.focusChanged.connect(self._on_focus)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        kind = event.type()
-        if kind == QEvent.Type.KeyPress and not self.keyboard:
-            self.keyboard = True
-            self._on_focus(None, QApplication.focusWidget())
-        elif kind == QEvent.Type.MouseButtonPress and self.keyboard:
-            self.keyboard = False
-            self._hide()
-        return False
 
     def _hide(self) -> None:
         if self.frame is not None and isValid(self.frame):
@@ -59,7 +52,8 @@ class FocusRing(QObject):
             self.frame.hide()
 
     def _on_focus(self, old: QWidget | None, new: QWidget | None) -> None:
-        if not self.keyboard or new is None or new.window() is new:
+        clicked = QApplication.mouseButtons() != Qt.MouseButton.NoButton
+        if clicked or new is None or new.window() is new or not new.isVisible() or _in_web_view(new):
             self._hide()
             return
         if self.frame is None or not isValid(self.frame) or self.frame.window() is not new.window():
@@ -68,7 +62,20 @@ class FocusRing(QObject):
         self.frame.show()
 
 
+def _in_web_view(widget: QWidget) -> bool:
+    """Netron's page draws its own focus; its widgets are QtWebEngine's to manage."""
+    while widget is not None:
+        if widget.metaObject().className() == "QWebEngineView":
+            return True
+        widget = widget.parentWidget()
+    return False
+
+
 def install(app: QApplication) -> FocusRing:
-    base = QStyleFactory.create("Fusion") or app.style()
-    app.setStyle(FocusStyle(base))
-    return FocusRing(app)
+    """The focus style and ring, once per application."""
+    ring = app.findChild(FocusRing)
+    if ring is None:
+        base = QStyleFactory.create("Fusion") or app.style()
+        app.setStyle(FocusStyle(base))
+        ring = FocusRing(app)
+    return ring

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter, QTabWidget
 
@@ -51,7 +51,8 @@ class MainWindow(QMainWindow):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.browser)
         split.addWidget(self.tabs)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 1)  # a wider window widens the tabs most, the model list too
+        split.setStretchFactor(1, 3)
         split.setChildrenCollapsible(False)
         split.setSizes([280, 750])
         self.setCentralWidget(split)
@@ -63,10 +64,19 @@ class MainWindow(QMainWindow):
         self.watcher = FolderWatcher(self)
         self.actions_ = WindowActions(self)
         self._connect()
-        self.resize(1280, 800)
+        self._place()
         self.session.restore()
         self.watcher.watch(Path(self.settings.value("watch_folder", str(default_watch_folder()))))
         self.statusBar().showMessage(f"Watching {self.watcher.folder}. Drop models anywhere on this window.")
+
+    def _place(self) -> None:
+        """Where the user left the window; else 1280x800, or the whole screen when that is smaller."""
+        geometry = self.settings.value("geometry")
+        if geometry is not None and self.restoreGeometry(geometry):
+            return
+        screen = self.screen().availableGeometry() if self.screen() is not None else None
+        size = QSize(1280, 800)
+        self.resize(size.boundedTo(screen.size()) if screen is not None else size)
 
     def _connect(self) -> None:
         self.library.described.connect(self._on_described)
@@ -109,6 +119,7 @@ class MainWindow(QMainWindow):
         if not self.actions_.may_close():
             event.ignore()
             return
+        self.settings.setValue("geometry", self.saveGeometry())
         self.shutdown()
         super().closeEvent(event)
 

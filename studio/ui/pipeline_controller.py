@@ -93,7 +93,8 @@ class PipelineController(QObject):
 
     @Slot()
     def _on_done(self) -> None:
-        assert self._thread is not None
+        if self._thread is None:  # shut down already (the window closed)
+            return
         self._thread.quit()
         self._thread.wait()
         self._thread = None
@@ -108,4 +109,5 @@ class PipelineController(QObject):
         if self._thread is not None:
             self._cancel.set()
             self._thread.quit()
-            self._thread.wait(30_000)
+            if self._thread.wait(30_000):
+                self._thread, self._worker = None, None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -41,6 +42,10 @@ def _spin(low: int, high: int, value: int, step: int = 1) -> QSpinBox:
 
 
 class QtPipelineOptions(QWidget):
+    """Signals ``changed()`` when a format is ticked or unticked."""
+
+    changed = Signal()
+
     def __init__(self) -> None:
         super().__init__()
         # The formats are the core's targets: one added there appears here.
@@ -49,6 +54,7 @@ class QtPipelineOptions(QWidget):
         grid = QVBoxLayout(formats)
         for key, box in self.formats.items():
             box.setChecked(key in ALL)
+            box.toggled.connect(self.changed.emit)
             grid.addWidget(box)
         defaults = ConvertSpec(Path("x"))
         self.calibration_steps = _spin(0, 100_000, defaults.calibration_steps, 100)

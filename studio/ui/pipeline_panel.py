@@ -54,6 +54,7 @@ class QtPipelinePanel(EntryView):
         self.graph_menu.aboutToShow.connect(self._fill_graph_menu)
         self.stages.itemSelectionChanged.connect(self._show_details)
         self.options.output.editingFinished.connect(self._on_output)
+        self.options.changed.connect(self._on_options)
         controller.running_changed.connect(lambda running: self._refresh())
         self.show_entry(session.selected)
 
@@ -89,9 +90,33 @@ class QtPipelinePanel(EntryView):
     # The selected model ---------------------------------------------------------------------------
     def _on_entry(self, entry: ModelEntry | None) -> None:
         self.options.show_output(entry)
-        self.stages.show_state(entry.pipeline if entry is not None else PipelineState())
+        self._show_stages()
         self.details.show_stage(None)
         self._refresh()
+
+    def _show_stages(self) -> None:
+        """The model's stages, or before its first run the stages Run would run (all waiting)."""
+        entry = self.entry
+        if entry is not None and entry.pipeline.stages:
+            self.stages.show_state(entry.pipeline)
+        elif entry is not None and entry.convertible:
+            self.stages.show_state(self._plan(entry))
+        else:
+            self.stages.show_state(PipelineState())
+
+    def _plan(self, entry: ModelEntry) -> PipelineState:
+        from studio.core.pipeline.stages import stages_for
+
+        state = PipelineState()
+        try:
+            spec = self.options.spec_for(entry)
+        except ValueError:
+            return state
+        state.reset([(s.name, s.plan(spec).description) for s in stages_for(spec.targets)], spec.run_dir())
+        state.status = ""  # a preview: nothing runs
+        for stage in state.stages.values():
+            stage.result = stage.description
+        return state
 
     def _on_pipeline(self, stage: StageState | None) -> None:
         if stage is None or self.stages.state is not self.entry.pipeline:
@@ -104,11 +129,12 @@ class QtPipelinePanel(EntryView):
 
     def _on_run(self) -> None:
         if self.stages.state is not self.entry.pipeline:
-            self.stages.show_state(self.entry.pipeline)
+            self._show_stages()
         self._refresh()
 
     def _on_described(self) -> None:
         self.options.show_output(self.entry)
+        self._show_stages()
         self._refresh()
 
     def _refresh(self) -> None:
@@ -160,6 +186,10 @@ class QtPipelinePanel(EntryView):
         self.controller.cancel()
         self.status.setText("Cancelling: the current stage stops at its next check; its outputs are not kept.")
         return True
+
+    def _on_options(self) -> None:
+        if self.entry is not None and not self.entry.pipeline.stages:
+            self._show_stages()  # the preview follows the formats chosen
 
     def _on_output(self) -> None:
         if self.entry is not None and self.entry.kind == "sb3":

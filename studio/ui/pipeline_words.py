@@ -7,6 +7,8 @@ from typing import Any
 
 from studio.core.session import ModelEntry
 
+from .words import why_unusable
+
 RUN_STATUS = {
     "passed": "Run passed",
     "failed": "Run failed: see the red rows (select one for its details)",
@@ -28,14 +30,11 @@ def title_text(entry: ModelEntry | None) -> str:
 
 def why_not_run(entry: ModelEntry | None, controller: Any) -> str | None:
     """None when the selected model can be converted now; else the reason, in words."""
-    if entry is None:
-        return "Nothing to convert: select a model in the browser (or open one with Ctrl+O)."
-    if entry.error:
-        return f"{entry.label} cannot be converted: {entry.error}"
+    why = why_unusable(entry, "convert")
+    if why is not None:
+        return why
     if entry.kind != "sb3":
         return f"{entry.label} is already an {entry.kind.upper()} file: only SB3 models (.zip) are converted."
-    if entry.info is None:
-        return f"{entry.label} is still loading: Run works once it is described."
     if controller.running:
         other = controller.entry
         if other is entry:

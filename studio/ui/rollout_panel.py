@@ -165,10 +165,8 @@ class QtRolloutPanel(EntryView):
         return True
 
     def play(self) -> bool:
-        if self._stale() and not self.reset():
-            return False
-        self.controller.send("play")
-        return True
+        """Play, loading the runtimes first when this model's rollout is not loaded (a fresh tab)."""
+        return self._send_loaded("play")
 
     def pause(self) -> bool:
         if not self.controller.playing:
@@ -180,9 +178,12 @@ class QtRolloutPanel(EntryView):
         return self.pause() if self.controller.playing else self.play()
 
     def step(self) -> bool:
+        return self._send_loaded("step")
+
+    def _send_loaded(self, command: str) -> bool:
         if self._stale() and not self.reset():
             return False
-        self.controller.send("step")
+        self.controller.send(command)
         return True
 
     def _stale(self) -> bool:

@@ -7,6 +7,8 @@ from typing import Any
 from studio.core.labels import runtime_label
 from studio.core.session import ModelEntry, RolloutState
 
+from .words import why_unusable
+
 
 def title_text(entry: ModelEntry | None) -> str:
     if entry is None:
@@ -34,14 +36,11 @@ def runtimes_for(entry: ModelEntry | None, order: list[str]) -> list[str]:
 
 
 def why_not_play(entry: ModelEntry | None, settings: Any) -> str | None:
-    if entry is None:
-        return "Nothing to play: select a model in the browser."
-    if entry.error:
-        return f"{entry.label} cannot be read: {entry.error}"
+    why = why_unusable(entry, "play")
+    if why is not None:
+        return why
     if entry.kind != "sb3":
         return f"{entry.label} is a {entry.kind.upper()} file: open its SB3 model to play it."
-    if entry.info is None:
-        return f"{entry.label} is still loading."
     env = entry.info.get("environment") or {}
     if not env.get("id"):
         return f"{entry.label} names no environment to play."

@@ -18,6 +18,7 @@ class BenchState:
         self.results: dict[str, Any] | None = None
         self.source: Path | None = None  # the history file the results were read from
         self.error: str | None = None
+        self.cancelled = False  # the last benchmark was stopped: what it measured is shown, nothing kept
         self.expected: list[str] = []  # the runtimes asked for (progress: how many are loaded)
         self.rounds = 0  # rounds asked for
         self.measured = 0  # (runtime, round) measurements received
@@ -46,9 +47,15 @@ class BenchState:
         elif isinstance(event, BenchFinished):
             self.results = event.results
 
-    def finish(self, error: str | None = None) -> None:
+    def finish(self, error: str | None = None, cancelled: bool = False) -> None:
         self.running = False
         self.error = error
+        self.cancelled = cancelled and self.results is None
+
+    @property
+    def unkept(self) -> bool:
+        """A benchmark of this session that failed or was cancelled: shown until the next one."""
+        return bool(self.error or self.cancelled)
 
     def load(self, results: dict[str, Any] | None, source: Path | None) -> None:
         """Show a kept result (no samples: the charts show its percentiles)."""

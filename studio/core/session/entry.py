@@ -107,7 +107,7 @@ class ModelEntry:
             manifest = self.run.manifest if self.run else None
             self.pipeline = PipelineState.from_manifest(manifest, folder) if manifest and folder else PipelineState()
         history = self.run.bench_history() if self.run else []
-        if not self.bench.running and self.bench.source != (history[0] if history else None):
+        if not self.bench.running and not self.bench.unkept and self.bench.source != (history[0] if history else None):
             self.bench.load(self.run.latest_bench() if self.run else None, history[0] if history else None)
         latest = self.run.rollouts() if self.run else []
         self.rollout.load(latest[0] if latest else None)

@@ -88,7 +88,8 @@ class RunRecord:
 
     def conversions(self) -> dict[str, str]:
         """Target artifact key -> verdict (the browser's "Conversions" column)."""
-        return {a.key: a.verdict for a in self.artifacts() if a.key not in ("saved_model", "int8_student_onnx")}
+        by_products = ("saved_model", "int8_student_onnx", "tflite_int8_plain")  # made on the way to a target
+        return {a.key: a.verdict for a in self.artifacts() if a.key not in by_products}
 
     # Benchmarks -----------------------------------------------------------------------------------
     def bench_history(self) -> list[Path]:
