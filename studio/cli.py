@@ -259,10 +259,17 @@ def _terminated(signum: int, frame: object) -> None:
     raise Terminated()
 
 
+def _names_a_model(argument: str) -> bool:
+    """A file or folder that is there, or a model's name (a mistyped command still gets argparse's help)."""
+    from pathlib import Path
+
+    return not argument.startswith("-") and (Path(argument).exists() or argument.endswith((".zip", ".onnx", ".tflite")))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
-    if argv and not argv[0].startswith("-") and argv[0] not in parser.commands:  # type: ignore[attr-defined]
+    if argv and argv[0] not in parser.commands and _names_a_model(argv[0]):  # type: ignore[attr-defined]
         argv = ["gui", *argv]  # sb3-studio FILE...: open the files in the window, as a desktop user expects
     args = parser.parse_args(argv)
     if args.command is None:

@@ -237,6 +237,7 @@ def test_rollout_viewer_plays_runtimes_side_by_side_and_records(qtbot, window, t
     assert frames == 501 and path.is_file() and path.parent == run / "rollouts"  # the first frame and one per step
     assert panel.panes["sb3"].state["step"] == 500
     assert "steps per second" in panel.rate_label.text()
+    assert f"recorded to {path}" in panel.message.text()  # the recording says where it went
     entry = window.session.selected
     assert entry.rollout.recording == path
     kept = entry.run.rollouts()[0]  # kept in the run folder, with the rate it played at

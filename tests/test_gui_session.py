@@ -126,7 +126,7 @@ def test_switching_models_switches_every_tab(qtbot, studio) -> None:  # noqa: AN
     assert pipeline.title.text().startswith("dqn/CartPole-v1_1") and pipeline.stages.state is dqn.pipeline
     states = {name: stage.status for name, stage in dqn.pipeline.stages.items()}
     assert states["verify-tflite-int8"] == "measured" and states["int8-repair"] == "passed"
-    assert rollouts.table.rowCount() == 2 and "Last rollout: 1 episodes" in rollouts.message.text()
+    assert rollouts.table.rowCount() == 2 and "Last rollout: 1 episode from seed 0" in rollouts.message.text()
     assert sorted(bench.charts.samples) == ["litert-int8", "onnxruntime", "sb3"]
     assert bench.table.rowCount() == 4 and bench.export_button.isEnabled()
     assert "Edge TPU (Coral): not available here" in bench.status.text()
@@ -277,6 +277,11 @@ def test_1024x700_every_control_reachable_and_no_text_cut(qtbot, studio) -> None
         window.rollouts.reset()  # five panes appear
     qtbot.wait(200)
     assert len(window.rollouts.panes) == 5 and layout_problems(window) == []
+    play_one_episode(qtbot, window)  # the summary's rows appear: still 1024x700, every row on show
+    qtbot.wait(200)
+    assert layout_problems(window) == [] and (window.width(), window.height()) == (1024, 700)
+    table = window.rollouts.table
+    assert table.viewport().height() >= table.rowCount() * table.rowHeight(0)
     assert window.bench.charts.plots.height() >= 150 or not window.bench.charts.isVisible()
     window.tabs.setCurrentWidget(window.bench)
     qtbot.wait(100)

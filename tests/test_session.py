@@ -163,6 +163,9 @@ def test_a_path_given_to_sb3_studio_opens_the_window(monkeypatch: pytest.MonkeyP
     monkeypatch.setattr(app, "run", lambda paths, startup_probe=False: opened.append(paths) or 0)
     assert cli.main([str(ZOO_AGENTS["ppo"]), str(ZOO_AGENTS["dqn"])]) == 0
     assert opened == [[str(ZOO_AGENTS["ppo"]), str(ZOO_AGENTS["dqn"])]]
+    with pytest.raises(SystemExit) as exit_:  # a mistyped command is still one, not a file to open
+        cli.main(["convrt"])
+    assert exit_.value.code == 2 and len(opened) == 1
 
 
 def test_desktop_entry_is_written_once_and_names_the_executable(tmp_path: Path) -> None:

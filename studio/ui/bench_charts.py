@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFontMetrics
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.core.labels import runtime_label
@@ -34,15 +34,15 @@ class QtBenchCharts(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plots.setMinimumHeight(160)
-        self.timeline = self.plots.addPlot(row=0, col=0, title="Latency of each call")
+        self.timeline = self.plots.addPlot(title="Latency of each call")
         style_plot(self.timeline, "call (in the order measured)", "latency (µs, log)")
         self.timeline.setLogMode(y=True)
         self.timeline.setDownsampling(mode="peak")
         self.timeline.setClipToView(True)
-        self.histogram = self.plots.addPlot(row=1, col=0, title="Distribution")
+        self.histogram = self.plots.addPlot(title="Distribution")
         style_plot(self.histogram, "latency per call (µs, log)", "calls")
         self.histogram.setLogMode(x=True)
-        self.bars = self.plots.addPlot(row=0, col=1, rowspan=2, title="p50 and p99")
+        self.bars = self.plots.addPlot(title="p50 and p99")
         style_plot(self.bars, "latency (µs, log)", "")
         self.bars.setMouseEnabled(x=False, y=False)
         layout = QVBoxLayout(self)
@@ -50,6 +50,8 @@ class QtBenchCharts(QWidget):
         layout.addWidget(self.legend)
         layout.addWidget(self.plots, 1)
         layout.addStretch(0)
+        self.arrangement = ""
+        self._arrange()
         self.state: BenchState | None = None
         self.curves: dict[str, Any] = {}
         self.hist_curves: dict[str, Any] = {}
@@ -60,6 +62,32 @@ class QtBenchCharts(QWidget):
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._redraw)
         self._timer.start()
+
+    def _arrange(self) -> None:
+        """Tall room: the timeline above the distribution, the bars beside both. Short room (1024x700):
+        the three side by side, so that none is squeezed to a sliver."""
+        wanted = "row" if self.plots.height() < 380 else "grid"
+        if wanted == self.arrangement:
+            return
+        self.arrangement = wanted
+        layout = self.plots.ci
+        for plot in (self.timeline, self.histogram, self.bars):
+            layout.removeItem(plot)
+        if wanted == "row":
+            cells = [(self.timeline, 0, 0, 1), (self.histogram, 0, 1, 1), (self.bars, 0, 2, 1)]
+        else:
+            cells = [(self.timeline, 0, 0, 1), (self.histogram, 1, 0, 1), (self.bars, 0, 1, 2)]
+        for plot, row, col, rowspan in cells:
+            layout.addItem(plot, row=row, col=col, rowspan=rowspan)
+        grid = layout.layout
+        for col in range(3):
+            grid.setColumnStretchFactor(col, 1)
+        for row in range(2):
+            grid.setRowStretchFactor(row, 1)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange()
 
     @property
     def samples(self) -> dict[str, list[int]]:

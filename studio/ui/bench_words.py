@@ -76,7 +76,7 @@ def status_text(entry: ModelEntry | None, controller: Any) -> tuple[str, str]:
         lines.append(why or "Not measured yet: Benchmark (Ctrl+B) measures each runtime in its own process, "
                             "in interleaved rounds.")
     for name, (reason, hint) in state.unavailable.items():
-        lines.append(f"{runtime_label(name)}: not available here ({reason.split(':')[0]}); hover for how to install.")
+        lines.append(f"{runtime_label(name)}: not available here ({reason.split(':')[0]}); hover for how to install")
         details.append(f"{runtime_label(name)}: {reason}. To install: {hint}")
     if controller.running and controller.entry is not entry:
         lines.append(f"{controller.entry.label} is being benchmarked now.")
@@ -91,12 +91,12 @@ def _summary(results: dict[str, Any]) -> str:
     fastest = min(measured, key=lambda n: measured[n]["p50_us"])
     stats = measured[fastest]
     speedup = stats.get("speedup_vs_sb3_p50")
-    when = results.get("finished", "")
-    text = (f"Measured {len(measured)} runtimes{' on ' + when if when else ''}: fastest {runtime_label(fastest)}, "
-            f"p50 {stats['p50_us']:.1f} µs")
     overhead = min(s.get("harness_overhead_us", 0.0) for s in measured.values())
-    text += f" ({speedup:.0f}× SB3's predict)" if speedup else ""
-    return text + f"; harness overhead {overhead:.2f} µs per call, included."
+    when = str(results.get("finished", ""))[:16]
+    text = (f"{len(measured)} runtimes measured{' ' + when if when else ''}: fastest {runtime_label(fastest)}, "
+            f"p50 {stats['p50_us']:.1f} µs")
+    text += f", {speedup:.0f}× SB3's predict" if speedup else ""
+    return text + f" (harness overhead {overhead:.2f} µs per call, included)."
 
 
 def buttons_state(entry: ModelEntry | None, controller: Any) -> dict[str, tuple[bool, str]]:

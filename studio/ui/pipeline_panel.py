@@ -80,7 +80,8 @@ class QtPipelinePanel(EntryView):
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(scroll)
         outer.addWidget(right)
-        outer.setStretchFactor(1, 1)
+        outer.setStretchFactor(0, 1)  # the settings widen a little with the window, the stages most
+        outer.setStretchFactor(1, 4)
         outer.setSizes([250, 600])
         outer.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)

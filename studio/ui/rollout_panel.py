@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QCheckBox, QPushButton, QSpinBox, QSplitter, QVBoxLayout
 
 from studio.core.labels import runtime_label
@@ -73,6 +73,7 @@ class QtRolloutPanel(EntryView):
         self.split.addWidget(self.table)
         self.split.setChildrenCollapsible(False)
         self.split.setSizes([400, 160])
+        self.split.installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
         layout.addLayout(self.runtime_row)
@@ -106,10 +107,22 @@ class QtRolloutPanel(EntryView):
 
         state = self.entry.rollout if self.entry is not None else None
         self.table.show_rows(state.rows if state else [])
-        self.split.setSizes([max(120, self.split.height() - self.table.wanted_height()), self.table.wanted_height()])
+        self._fit_table()
         self.rate_label.setText(rate_text(state.fps_measured, state.fps_asked) if state and state.fps_measured else "")
-        if state is not None and state.rows and self.controller.entry is not self.entry:
-            self.message.setText(result_text(state))
+        if state is not None and state.rows:
+            self.message.setText(result_text(state))  # what was played, and where it was recorded
+
+    def _fit_table(self) -> None:
+        """Room for every row of the summary (no minimum height: that could make the window grow)."""
+        wanted = self.table.wanted_height()
+        total = sum(self.split.sizes())
+        table = min(wanted, max(0, total - 140))  # the panes keep at least a small frame each
+        self.split.setSizes([total - table, table])
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if watched is self.split and event.type() == QEvent.Type.Resize:
+            QTimer.singleShot(0, self._fit_table)  # once the splitter has laid itself out
+        return False
 
     def _build_runtimes(self) -> None:
         from .rollout_words import runtimes_for, title_text

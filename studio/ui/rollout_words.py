@@ -63,7 +63,8 @@ def rate_text(measured: float | None, asked: float | None, live: bool = False) -
 
 def result_text(state: RolloutState) -> str:
     settings = state.settings
-    text = f"Last rollout: {settings.get('episodes', '?')} episodes from seed {settings.get('seed', '?')}"
+    episodes = settings.get("episodes", "?")
+    text = f"Last rollout: {episodes} episode{'' if episodes == 1 else 's'} from seed {settings.get('seed', '?')}"
     if state.recording is not None:
         text += f", recorded to {state.recording}" if state.recording.exists() else f"; its recording {state.recording} is gone"
     text += ". Play starts a new one."
