@@ -91,10 +91,10 @@ def select(qtbot, window, entry) -> None:  # noqa: ANN001
     assert window.session.selected is entry
 
 
-def play_one_episode(qtbot, window) -> None:  # noqa: ANN001
+def play_one_episode(qtbot, window, runtimes: tuple[str, ...] = ("sb3", "onnxruntime")) -> None:  # noqa: ANN001
     panel = window.rollouts
     for name, box in panel.runtime_boxes.items():
-        box.setChecked(name in ("sb3", "onnxruntime"))
+        box.setChecked(name in runtimes)
     panel.episodes.setValue(1)
     panel.speed.setValue(240)
     with qtbot.waitSignal(window.rollouts_controller.summary, timeout=120_000):
@@ -269,8 +269,13 @@ def check_every_tab(qtbot, window) -> list[str]:  # noqa: ANN001
 
 
 def test_1024x700_every_control_reachable_and_no_text_cut(qtbot, studio) -> None:  # noqa: ANN001
-    window = studio((1024, 700))
+    window = studio((1920, 1080))
     ppo, dqn = open_both(qtbot, window)
+    window.tabs.setCurrentWidget(window.rollouts)
+    play_one_episode(qtbot, window, ("sb3", "litert-fp32", "litert-int8", "litert-int8-plain"))
+    assert window.rollouts.grid.columns == 2  # full HD: two by two; then the window shrinks
+    window.resize(1024, 700)
+    qtbot.wait(200)
     assert check_every_tab(qtbot, window) == []
     window.tabs.setCurrentWidget(window.rollouts)
     with qtbot.waitSignal(window.rollouts_controller.snapshot, timeout=60_000):

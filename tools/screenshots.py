@@ -26,11 +26,12 @@ SIZES = {"full HD": (1920, 1080), "1024x700": (1024, 700)}
 def start_display() -> subprocess.Popen | None:
     if os.environ.get("DISPLAY"):
         return None
-    display = ":97"
-    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.environ["DISPLAY"] = display
-    time.sleep(1.0)
+    read, write = os.pipe()  # Xvfb picks a free display and writes its number here (others may run one too)
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write,))
+    os.close(write)
+    with os.fdopen(read) as numbers:
+        os.environ["DISPLAY"] = ":" + numbers.readline().strip()
     return xvfb
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QResizeEvent
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QLayout, QSizePolicy, QVBoxLayout, QWidget
 
 from studio.core.labels import runtime_label
 
@@ -91,6 +91,9 @@ class QtPaneGrid(QWidget):
         self.aspect, self.text_height = aspect, text_height
         self.grid = QGridLayout(self)
         self.grid.setContentsMargins(0, 0, 0, 0)
+        # The grid's own minimum (its current rows) must not become the window's: that made the window grow
+        # when the panes of a full-HD window were shown at 1024x700. minimumSizeHint says what one row needs.
+        self.grid.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)
         self.columns = 1
 
     def set_panes(self, panes: list[QWidget]) -> None:
@@ -109,7 +112,9 @@ class QtPaneGrid(QWidget):
 
         def frame_width(columns: int) -> float:
             rows = -(-count // columns)
-            cell_w, cell_h = width / columns, height / rows - self.text_height
+            cell_w = width / columns
+            text = max(self.text_height, max(p.heightForWidth(int(cell_w)) for p in self.panes) - 40)
+            cell_h = height / rows - text
             return min(cell_w, max(0.0, cell_h) * self.aspect)
 
         return max(range(1, count + 1), key=frame_width)
@@ -123,6 +128,15 @@ class QtPaneGrid(QWidget):
             self.grid.removeWidget(pane)
         for index, pane in enumerate(self.panes):
             self.grid.addWidget(pane, index // columns, index % columns)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """The room the panes need side by side in one row: the least any arrangement needs."""
+        if not self.panes:
+            return QSize(0, 0)
+        width = max(60, self.width() // len(self.panes))
+        heights = [p.heightForWidth(width) if p.hasHeightForWidth() else -1 for p in self.panes]
+        return QSize(60 * len(self.panes), max(h if h > 0 else p.minimumSizeHint().height()
+                                                for h, p in zip(heights, self.panes)))
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
