@@ -5,7 +5,7 @@ a header section its title's width). Used by the GUI tests and by a child proces
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRect
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractScrollArea,
@@ -31,15 +31,23 @@ def _rect_in(widget: QWidget, window: QWidget) -> QRect:
     return QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
 
 
-def _scrolled(widget: QWidget) -> bool:
-    """Inside a scrolled area (reachable by scrolling it, wherever it is now)."""
+def _scroll_area(widget: QWidget) -> QAbstractScrollArea | None:
+    """The scrolled area ``widget`` is in (reachable by scrolling it, wherever it is now), if any."""
     parent = widget.parentWidget()
     while parent is not None:
         area = parent.parentWidget()
         if isinstance(area, QAbstractScrollArea) and parent is area.viewport():
-            return True
+            return area
         parent = area
-    return False
+    return None
+
+
+def _beyond_unscrolled_side(widget: QWidget, area: QAbstractScrollArea, window: QWidget) -> bool:
+    """Past the left or right edge of a scrolled area that cannot scroll sideways: never reachable."""
+    if area.horizontalScrollBarPolicy() != Qt.ScrollBarPolicy.ScrollBarAlwaysOff:
+        return False
+    rect, view = _rect_in(widget, window), _rect_in(area.viewport(), window)
+    return rect.left() < view.left() - 1 or rect.right() > view.right() + 1
 
 
 def _clipped_by(widget: QWidget, window: QWidget) -> QWidget | None:
@@ -100,7 +108,10 @@ def layout_problems(window: QWidget) -> list[str]:
     outer = window.rect()
     for widget in visible_controls(window):
         rect = _rect_in(widget, window)
-        if not _scrolled(widget):
+        area = _scroll_area(widget)
+        if area is not None and _beyond_unscrolled_side(widget, area, window):
+            problems.append(f"{_name(widget)} is cut by the side of a scrolled area: {rect.getRect()}")
+        if area is None:
             if not outer.contains(rect):
                 problems.append(f"{_name(widget)} lies outside the window: {rect.getRect()}")
                 continue

@@ -133,9 +133,10 @@ def main() -> None:
     window.actions_.closing = True
     window.close()
     app.quit()
+    shutil.rmtree(data, ignore_errors=True)
     if xvfb is not None:
         xvfb.terminate()
-    shutil.rmtree(data, ignore_errors=True)
+        os._exit(0)  # Qt's teardown at exit would talk to the X server just ended
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from typing import Any
 
 from .batch import find_models, run_name
 from .errors import StudioError
-from .pipeline.run_folder import read_manifest
 
 ARTIFACT_SUFFIXES = (".onnx", ".tflite")
 
@@ -34,6 +33,8 @@ def default_runs_folder() -> Path:
 
 @dataclass
 class LibraryEntry:
+    """What one file is (the session's ModelEntry keeps it with everything the file has produced)."""
+
     path: Path
     kind: str  # "sb3", "onnx", "tflite", or "unknown"
     info: dict[str, Any] | None = None
@@ -49,23 +50,6 @@ class LibraryEntry:
         if self.kind == "sb3" and (parent / self.path.stem).is_dir() and parent.name.startswith(self.path.stem):
             return f"{parent.parent.name}/{parent.name}"
         return self.path.name
-
-    @property
-    def loaded(self) -> bool:
-        return self.info is not None or self.error is not None
-
-    def conversions(self) -> dict[str, str]:
-        """Artifact key -> "passed" / "failed" / "made", from the model's run folder."""
-        manifest = read_manifest(self.run_dir) if self.run_dir else None
-        if not manifest:
-            return {}
-        states = {}
-        for key, artifact in manifest.get("artifacts", {}).items():
-            if key == "saved_model":
-                continue
-            verification = artifact.get("verification")
-            states[key] = "made" if verification is None else ("passed" if verification.get("passed") else "failed")
-        return states
 
 
 def kind_of(path: Path) -> str:

@@ -24,6 +24,9 @@ from studio.core.session import BenchState
 from .chart_style import color_of, decade_ticks, style_plot
 
 
+TITLE = "10pt"
+
+
 class QtBenchCharts(QWidget):
     def __init__(self) -> None:
         super().__init__()
@@ -34,15 +37,18 @@ class QtBenchCharts(QWidget):
         self.plots = pg.GraphicsLayoutWidget()
         self.plots.setBackground("w")
         self.plots.setMinimumHeight(160)
-        self.timeline = self.plots.addPlot(title="Latency of each call")
+        self.timeline = self.plots.addPlot()
+        self.timeline.setTitle("Latency of each call", size=TITLE)
         style_plot(self.timeline, "call (in the order measured)", "latency (µs, log)")
         self.timeline.setLogMode(y=True)
         self.timeline.setDownsampling(mode="peak")
         self.timeline.setClipToView(True)
-        self.histogram = self.plots.addPlot(title="Distribution")
+        self.histogram = self.plots.addPlot()
+        self.histogram.setTitle("Distribution", size=TITLE)
         style_plot(self.histogram, "latency per call (µs, log)", "calls")
         self.histogram.setLogMode(x=True)
-        self.bars = self.plots.addPlot(title="p50 and p99")
+        self.bars = self.plots.addPlot()
+        self.bars.setTitle("p50 and p99", size=TITLE)
         style_plot(self.bars, "latency (µs, log)", "")
         self.bars.setMouseEnabled(x=False, y=False)
         layout = QVBoxLayout(self)
@@ -80,10 +86,11 @@ class QtBenchCharts(QWidget):
         for plot, row, col, rowspan in cells:
             layout.addItem(plot, row=row, col=col, rowspan=rowspan)
         grid = layout.layout
-        for col in range(3):
-            grid.setColumnStretchFactor(col, 1)
-        for row in range(2):
-            grid.setRowStretchFactor(row, 1)
+        columns = (1, 1, 2) if wanted == "row" else (1, 1, 0)  # the bars' names need room
+        for col, stretch in enumerate(columns):
+            grid.setColumnStretchFactor(col, stretch)
+        for row, stretch in enumerate((1, 0) if wanted == "row" else (1, 1)):
+            grid.setRowStretchFactor(row, stretch)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
@@ -165,7 +172,7 @@ class QtBenchCharts(QWidget):
         rows, live = self._bar_rows()
         earlier = (self.compare or {}).get("runtimes", {})
         if not rows:
-            self.bars.setTitle("p50 and p99")
+            self.bars.setTitle("p50 and p99", size=TITLE)
             return
         values = [v for _, s in rows for v in (s["p50_us"], s["p99_us"])]
         floor = math.floor(math.log10(max(min(values), 1e-3))) - 0.2
@@ -192,5 +199,5 @@ class QtBenchCharts(QWidget):
         self.bars.getAxis("bottom").setTicks(decade_ticks(floor, top))
         self.bars.setXRange(floor, top, padding=0)
         self.bars.setYRange(-0.6, len(rows) - 0.4, padding=0)
-        title = "p50 (dark) / p99 (light) so far, µs" if live else "p50 (dark) / p99 (light), µs"
-        self.bars.setTitle(title + ("; faint: the earlier run" if earlier else ""))
+        title = "p50 (dark), p99 (light) so far" if live else "p50 (dark), p99 (light)"
+        self.bars.setTitle(title + ("; faint: earlier run" if earlier else ""), size=TITLE)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
@@ -118,6 +119,11 @@ class QtPipelineOptions(QWidget):
         for box in (formats, calibration, thresholds, out):
             layout.addWidget(box)
         layout.addStretch(1)
+        for form in self.findChildren(QFormLayout):  # a long label wraps instead of widening the column
+            for row in range(form.rowCount()):
+                item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if item is not None and isinstance(item.widget(), QLabel):
+                    item.widget().setWordWrap(True)
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Output folder", self.output.text())

@@ -76,7 +76,9 @@ class QtPipelinePanel(EntryView):
         scroll.setWidget(self.options)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(200)
+        # Never narrower than the settings need: with no horizontal scrolling, less would hide their right edge.
+        scroll.setMinimumWidth(self.options.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                               + 2 * scroll.frameWidth())
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(scroll)
         outer.addWidget(right)
