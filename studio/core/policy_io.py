@@ -71,6 +71,11 @@ class PolicyIO:
         return np.asarray(output).reshape((-1, *self.action.shape)).astype(self.action.env_dtype, copy=False)
 
     @property
+    def plain(self) -> bool:
+        """One input that needs no rearranging: a runtime may hand it a float32 batch as it comes."""
+        return not self.dict_observation and len(self.inputs) == 1 and not self.inputs[0].channels_first
+
+    @property
     def discrete(self) -> bool:
         return self.action_kind != "Box"
 
