@@ -1,15 +1,20 @@
 """Pipeline stages: each a small class with a pure ``plan`` and a ``run`` that returns its result."""
 
 from .base import Stage, StagePlan, StageResult
+from .bundle import BundleStage
 from .edgetpu import EdgeTPUCompileStage, EdgeTPUReadinessStage
 from .int8_repair import Int8RepairStage
 from .load import LoadStage
 from .observations import ObservationsStage
 from .onnx import OnnxStage
 from .tflite import TFLiteConvertStage, wanted
+from .tflite_micro import TFLiteMicroStage
+from .torchscript import TorchScriptStage
 from .verify_tflite import VerifyTFLiteStage
+from .web import WebStage
 
-__all__ = ["EdgeTPUCompileStage", "EdgeTPUReadinessStage", "LoadStage", "ObservationsStage", "OnnxStage", "Stage", "StagePlan", "StageResult", "stages_for"]
+__all__ = ["BundleStage", "EdgeTPUCompileStage", "EdgeTPUReadinessStage", "LoadStage", "ObservationsStage", "OnnxStage", "Stage",
+           "StagePlan", "StageResult", "TFLiteMicroStage", "TorchScriptStage", "WebStage", "stages_for"]
 
 
 def stages_for(targets: list[str]) -> list[Stage]:
@@ -17,6 +22,10 @@ def stages_for(targets: list[str]) -> list[Stage]:
     stages: list[Stage] = [LoadStage(), ObservationsStage()]
     if "onnx" in targets:
         stages.append(OnnxStage())
+    if "torchscript" in targets:
+        stages.append(TorchScriptStage())
+    if "web" in targets:
+        stages.append(WebStage())
     tflite = wanted(targets)
     if tflite:
         stages.append(TFLiteConvertStage())
@@ -24,6 +33,10 @@ def stages_for(targets: list[str]) -> list[Stage]:
     if "tflite_int8" in tflite:
         stages.append(Int8RepairStage())
         stages.append(EdgeTPUReadinessStage())
+    if "tflite-micro" in targets:
+        stages.append(TFLiteMicroStage())
     if "edgetpu" in targets:
         stages.append(EdgeTPUCompileStage())
+    if "bundle" in targets:
+        stages.append(BundleStage())
     return stages

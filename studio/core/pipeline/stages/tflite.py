@@ -32,12 +32,16 @@ LOG = "logs/onnx2tf.log"
 CALIBRATION_SEED_OFFSET = 10_000
 
 
+# Targets made from TFLite models: the TFLite models they need.
+NEEDS = {"edgetpu": ("tflite_int8",), "tflite_micro": ("tflite_int8",), "bundle": ("tflite_fp32", "tflite_int8")}
+
+
 def wanted(targets: list[str]) -> list[str]:
     keys = [t.replace("-", "_") for t in targets]
-    return [k for k in FILES if k in keys or (k == "tflite_int8" and "edgetpu" in keys)]
+    return [k for k in FILES if k in keys or any(k in NEEDS.get(t, ()) for t in keys)]
 
 
-def _move_dir(source: Path, target: Path) -> None:
+def move_dir(source: Path, target: Path) -> None:
     """Replace ``target`` by ``source`` with renames only: never a half-copied folder."""
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
@@ -115,11 +119,11 @@ class TFLiteConvertStage:
             for key in keys:
                 os.replace(plan.outputs[key], ctx.run_dir / FILES[key])
                 ctx.artifacts[key] = _artifact(ctx.run_dir, key)
-            _move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
+            move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        ctx.artifacts["saved_model"] = Artifact("saved_model", Path(SAVED_MODEL), _tree_sha(ctx.run_dir / SAVED_MODEL),
-                                                _tree_bytes(ctx.run_dir / SAVED_MODEL))
+        ctx.artifacts["saved_model"] = Artifact("saved_model", Path(SAVED_MODEL), tree_sha(ctx.run_dir / SAVED_MODEL),
+                                                tree_bytes(ctx.run_dir / SAVED_MODEL))
         sizes = ", ".join(f"{FILES[k]} {ctx.artifacts[k].bytes / 1024:.0f} KiB" for k in keys)
         return StageResult(sizes)
 
@@ -138,7 +142,7 @@ def _artifact(run_dir: Path, key: str) -> Artifact:
     return Artifact(key, Path(FILES[key]), hashlib.sha256(data).hexdigest(), len(data))
 
 
-def _tree_sha(folder: Path) -> str:
+def tree_sha(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(path.relative_to(folder).as_posix().encode())
@@ -146,5 +150,5 @@ def _tree_sha(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _tree_bytes(folder: Path) -> int:
+def tree_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
