@@ -160,7 +160,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(convert)
     convert.add_argument("--to", action="append", default=[], metavar="FORMATS",
                          help="formats, comma-separated: onnx, tflite-fp32, tflite-fp16, tflite-int8, "
-                              "tflite-full-int8, edgetpu, or all (the default)")
+                              "tflite-full-int8, edgetpu, all (the default: onnx, the TFLite float32, float16 and "
+                              "int8 models, edgetpu); torchscript (C++), web (the browser), tflite-micro "
+                              "(microcontrollers), bundle (a device folder), or deploy (those four)")
     convert.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
     convert.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     convert.add_argument("--seed", type=int, default=0, help="seed for sampling and rollouts (0)")
@@ -198,7 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("folder")
     many.add_argument("--jobs", type=int, default=2, help="models converted at once (2)")
     many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
-    many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
+    many.add_argument("--to", action="append", default=[], metavar="FORMATS",
+                      help="as for convert (all; all,deploy for every deployment target too)")
     many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact to start with (10)")
     many.add_argument("--max-episodes", type=int, default=80, help="as for convert (80)")
     many.add_argument("--force", action="store_true", help="overwrite summary files the studio did not write")

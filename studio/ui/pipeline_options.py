@@ -29,6 +29,10 @@ FORMATS = [
     ("tflite-int8", "TFLite int8 (Coral)", True),
     ("tflite-full-int8", "TFLite int8 in and out", False),
     ("edgetpu", "Edge TPU", True),
+    ("torchscript", "TorchScript (C++)", False),
+    ("web", "Browser (onnxruntime-web)", False),
+    ("tflite-micro", "Microcontroller (TFLite Micro)", False),
+    ("bundle", "Device bundle (Raspberry Pi)", False),
 ]
 
 

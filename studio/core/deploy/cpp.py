@@ -124,6 +124,7 @@ def build_checker(check: Callable[[], None] = lambda: None, log: Callable[[str],
         start = time.perf_counter()
         try:
             _run(command, BUILD_TIMEOUT_S, check, "compiling the C++ checker")
+            os.chmod(partial, 0o755)  # mkstemp made it 0600; a linker may keep that
             os.replace(partial, binary)
         finally:
             Path(partial).unlink(missing_ok=True)

@@ -19,23 +19,51 @@ from ..policy_io import PolicyIO
 POLICY_IO_ENTRY = "policy_io.json"
 
 
-def export_torchscript_bytes(loaded: LoadedModel) -> tuple[bytes, PolicyIO]:
+def export_torchscript_bytes(loaded: LoadedModel) -> tuple[bytes, PolicyIO, str]:
+    """The saved module, its I/O description, and how it was optimised.
+
+    ``optimize_for_inference`` turns convolutions into MKLDNN ops whose constants TorchScript cannot
+    load back (image policies): then the frozen module (with freezing's own optimisations) is kept.
+    """
     import torch
 
     from ..export.exact_policy import ExactPolicy, friendly_preprocessing
 
     module = ExactPolicy(loaded).eval()
+    extra = {POLICY_IO_ENTRY: module.io.dumps()}
     try:
         with warnings.catch_warnings(), torch.no_grad(), friendly_preprocessing():
             warnings.simplefilter("ignore")  # TracerWarnings about Python bools in torch.distributions
             traced = torch.jit.trace(module, module.example_inputs(), check_trace=False)
-            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+            optimized = torch.jit.optimize_for_inference(torch.jit.freeze(traced.eval()))
+            data = _saved(optimized, extra)
+            how = "traced, frozen, optimize_for_inference"
+            if not _loads(data):
+                data = _saved(torch.jit.freeze(torch.jit.trace(module, module.example_inputs(), check_trace=False)),
+                              extra)
+                how = "traced, frozen (optimize_for_inference made MKLDNN constants TorchScript cannot load)"
     except Exception as exc:  # noqa: BLE001 - tracing raises many kinds; name it on the stage's row
         raise ExportError(loaded.path, f"TorchScript export failed ({type(exc).__name__}: "
                                        f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc
+    return data, module.io, how
+
+
+def _saved(module: object, extra: dict[str, str]) -> bytes:
+    import torch
+
     buffer = io.BytesIO()
-    torch.jit.save(frozen, buffer, _extra_files={POLICY_IO_ENTRY: module.io.dumps()})
-    return buffer.getvalue(), module.io
+    torch.jit.save(module, buffer, _extra_files=extra)
+    return buffer.getvalue()
+
+
+def _loads(data: bytes) -> bool:
+    import torch
+
+    try:
+        torch.jit.load(io.BytesIO(data), map_location="cpu")
+    except RuntimeError:
+        return False
+    return True
 
 
 def read_policy_io(path: Path) -> PolicyIO | None:

@@ -35,11 +35,16 @@ class OrtWeb:
     version: str
 
 
-def find_ort_web() -> OrtWeb:
-    """The onnxruntime-web package, or :class:`RuntimeUnavailable` saying where it was looked for."""
+def ort_web_candidates() -> list[Path]:
+    """Where onnxruntime-web is looked for: ``$SB3_STUDIO_ORT_WEB``, then beside the studio's source."""
     source_root = Path(__file__).resolve().parents[3]
     candidates = [Path(os.environ[ORT_ENV])] if os.environ.get(ORT_ENV) else []
-    candidates.append(source_root / "packaging" / "web" / "node_modules" / "onnxruntime-web")
+    return [*candidates, source_root / "packaging" / "web" / "node_modules" / "onnxruntime-web"]
+
+
+def find_ort_web(candidates: list[Path] | None = None) -> OrtWeb:
+    """The onnxruntime-web package, or :class:`RuntimeUnavailable` saying where it was looked for."""
+    candidates = ort_web_candidates() if candidates is None else candidates
     for folder in candidates:
         try:
             package = json.loads((folder / "package.json").read_text())

@@ -30,7 +30,7 @@ class TorchScriptRuntime:
     def predict(self, observation: Any) -> np.ndarray:
         from_numpy = self._torch.from_numpy
         if self.io.plain and type(observation) is np.ndarray and observation.dtype == np.float32:
-            inputs = [from_numpy(observation.reshape((-1, *self.io.inputs[0].shape)))]
+            inputs = [from_numpy(np.ascontiguousarray(observation).reshape((-1, *self.io.inputs[0].shape)))]
         else:
             feeds = self.io.feeds(observation)
             inputs = [from_numpy(feeds[name]) for name in self._names]

@@ -18,14 +18,14 @@ __all__ = ["BundleStage", "EdgeTPUCompileStage", "EdgeTPUReadinessStage", "LoadS
 
 
 def stages_for(targets: list[str]) -> list[Stage]:
-    """The stages that produce ``targets``, in order, with what they depend on."""
+    """The stages that produce ``targets``, in order, with what they depend on.
+
+    The deployment stages come last: a stage's cache fingerprint covers every artifact made before it,
+    so adding a deployment target to a finished run must not change what the earlier stages saw.
+    """
     stages: list[Stage] = [LoadStage(), ObservationsStage()]
     if "onnx" in targets:
         stages.append(OnnxStage())
-    if "torchscript" in targets:
-        stages.append(TorchScriptStage())
-    if "web" in targets:
-        stages.append(WebStage())
     tflite = wanted(targets)
     if tflite:
         stages.append(TFLiteConvertStage())
@@ -33,10 +33,8 @@ def stages_for(targets: list[str]) -> list[Stage]:
     if "tflite_int8" in tflite:
         stages.append(Int8RepairStage())
         stages.append(EdgeTPUReadinessStage())
-    if "tflite-micro" in targets:
-        stages.append(TFLiteMicroStage())
     if "edgetpu" in targets:
         stages.append(EdgeTPUCompileStage())
-    if "bundle" in targets:
-        stages.append(BundleStage())
+    deploy = {"torchscript": TorchScriptStage, "web": WebStage, "tflite-micro": TFLiteMicroStage, "bundle": BundleStage}
+    stages += [stage() for target, stage in deploy.items() if target in targets]
     return stages

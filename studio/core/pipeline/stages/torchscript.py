@@ -46,7 +46,8 @@ class TorchScriptStage:
         loaded = ctx.loaded
         assert loaded is not None
         progress.set(0.05, "tracing")
-        data, io = export_torchscript_bytes(loaded)
+        data, io, how = export_torchscript_bytes(loaded)
+        progress.log(f"TorchScript: {how}")
         bounds = judgement("float", ctx.spec)
         with staged_folder(ctx, FOLDER) as work:
             atomic_write_bytes(work / MODEL, data)
@@ -58,7 +59,7 @@ class TorchScriptStage:
             runtime = TorchScriptRuntime(work / MODEL)
             report, text = assess(ctx, runtime.predict, bounds, "TorchScript", progress)
             progress.log(f"Python: {text}")
-            details: dict[str, Any] = {"model": f"{FOLDER}/{MODEL}", "io": io.to_json(),
+            details: dict[str, Any] = {"model": f"{FOLDER}/{MODEL}", "io": io.to_json(), "made": how,
                                        "cpp_check": self._cpp_check(ctx, work, io, progress)}
         artifact = folder_artifact(ctx, "torchscript", FOLDER, report, details)
         cpp_check = details["cpp_check"]
