@@ -31,27 +31,43 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def golden_arrays(sources: list[ObservationSet], original: Any, studio: dict[str, Any], dict_observation: bool,
-                  ) -> tuple[dict[str, np.ndarray], list[str]]:
-    """Observations (float32, the environment's layout), the original's actions, each one's source, and the
-    studio's own actions from each artifact: ``original(batch)`` and ``studio[key](batch)`` give actions."""
+def golden_arrays(sources: list[ObservationSet], reference: Any, thresholds: Any, studio: dict[str, Any],
+                  dict_observation: bool) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The golden pairs and the float judgement written out per source.
+
+    Arrays: observations (float32, the environment's layout), the original's actions, each one's source,
+    the studio's own actions from each artifact (``studio[key](batch)``), and what the studio judges float
+    artifacts against: the original's float64 actions (Box) or its float-precision ties (discrete).
+    ``reference`` is the run's :class:`~studio.core.float_reference.FloatReference`.
+    """
+    from ..verification import error_bound, fallback_bound, float_ties
+
     arrays: dict[str, list[np.ndarray]] = {}
-    names = []
+    per_source: dict[str, Any] = {}
     for number, source in enumerate(sources):
+        ref = reference.of(source, "float32")
         batch = source.batch
         rows = len(source)
         size = sum(np.asarray(v).nbytes for v in (batch.values() if isinstance(batch, dict) else [batch])) / max(rows, 1)
         keep = max(1, min(rows, int(GOLDEN_MAX_BYTES / max(1, len(sources)) / max(size, 1))))
         batch = {k: v[:keep] for k, v in batch.items()} if isinstance(batch, dict) else batch[:keep]
-        names.append(source.source)
         parts = {f"observation.{k}": v for k, v in batch.items()} if dict_observation else {"observation": batch}
         for key, value in parts.items():
             arrays.setdefault(key, []).append(np.asarray(value, dtype=np.float32))
-        arrays.setdefault("action", []).append(np.asarray(original(batch)))
+        arrays.setdefault("action", []).append(np.asarray(ref.actions[:keep]))
         arrays.setdefault("source", []).append(np.full(keep, number, dtype=np.int64))
         for key, predict in studio.items():
             arrays.setdefault(f"studio.{key}", []).append(np.asarray(predict(batch)))
-    return {key: np.concatenate(parts) for key, parts in arrays.items()}, names
+        if reference.discrete:
+            arrays.setdefault("float_tie", []).append(float_ties(ref, thresholds)[:keep])
+            per_source[source.source] = {}
+        elif ref.actions64 is not None and ref.own_error is not None:
+            arrays.setdefault("action64", []).append(ref.actions64[:keep])
+            per_source[source.source] = {"max_error_vs_float64": error_bound(ref, thresholds)}
+        else:
+            per_source[source.source] = {"max_error": fallback_bound(ref.actions)}
+    golden = {key: np.concatenate(parts) for key, parts in arrays.items()}
+    return golden, {**thresholds.to_json(), "sources": per_source}
 
 
 def write_bundle(folder: Path, run_dir: Path, artifacts: dict[str, Any], model: dict[str, Any], io: dict[str, Any],
@@ -69,7 +85,7 @@ def write_bundle(folder: Path, run_dir: Path, artifacts: dict[str, Any], model: 
     for key, value in golden.items():
         if np.issubdtype(value.dtype, np.integer):
             golden[key] = value.astype(np.int64)
-        elif np.issubdtype(value.dtype, np.floating):
+        elif np.issubdtype(value.dtype, np.floating) and key != "action64":
             golden[key] = value.astype(np.float32)
     np.savez(folder / GOLDEN, **golden)
     shutil.copyfile(RUNNER, folder / RUNNER.name)

@@ -14,7 +14,8 @@ from ...runtimes.litert import LiteRTRuntime
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
-from .deploy_common import folder_artifact, judgement_json, staged_folder
+from .deploy_common import folder_artifact, judgement, judgement_json, staged_folder
+from .reference import float_reference
 
 FOLDER = "bundle"
 CHECK_CALLS = 1000
@@ -38,11 +39,13 @@ class BundleStage:
         progress.set(0.05, "golden observations")
         studio = {key: LiteRTRuntime(ctx.run_dir / artifact.path, io).predict
                   for key, artifact in present.items() if key != "edgetpu"}
-        golden, sources = golden_arrays(ctx.observations, loaded.predict, studio, io.dict_observation)
+        golden, float_bounds = golden_arrays(ctx.observations, float_reference(ctx), judgement("float", ctx.spec),
+                                             studio, io.dict_observation)
+        sources = [source.source for source in ctx.observations]
         model = ctx.notes.get("model", {})
         description = {"algorithm": loaded.algo, "env_id": loaded.env_id, "source": Path(ctx.spec.model).name,
                        "sha256": model.get("sha256")}
-        bounds = {"float": judgement_json("float", ctx.spec), "int8": judgement_json("int8", ctx.spec)}
+        bounds = {"float": float_bounds, "int8": judgement_json("int8", ctx.spec)}
         with staged_folder(ctx, FOLDER) as work:
             write_bundle(work, ctx.run_dir, present, description, io.to_json(), golden, sources, bounds)
             progress.set(0.3, "running the bundle's check")

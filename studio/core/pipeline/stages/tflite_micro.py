@@ -61,7 +61,8 @@ class TFLiteMicroStage:
                 runtime = TFLiteMicroRuntime(work / MODEL, io, arena_size=arena.size)
             except RuntimeError as exc:
                 raise StageError(ctx.run_dir / FOLDER, f"TFLite Micro cannot run the model: {exc}") from None
-            report, text = assess(ctx, runtime.predict, judgement("int8", ctx.spec), "TFLite Micro", progress)
+            report, text = assess(ctx, runtime.predict, judgement("int8", ctx.spec), "TFLite Micro", progress,
+                                  min_score=ctx.spec.int8_min_score)
             same = self._same_as_litert(ctx, runtime)
         details: dict[str, Any] = {"model": f"{FOLDER}/{MODEL}", "from": int8.path.as_posix(), "ops": ops,
                                    "changes": changes, "tensor_arena": arena.to_json(), "same_as_litert_int8": same}

@@ -67,16 +67,30 @@ class WebStage:
 
     @staticmethod
     def _examples(ctx: RunContext, bounds: Any) -> dict[str, Any]:
-        """A few verification observations and the original's actions, for the page's self-check."""
+        """A few verification observations, the original's actions and the studio's float judgement of
+        them (float64 actions and the bound, or float-precision ties), for the page's self-check."""
+        from ...observations import ObservationSet
+        from ...verification import error_bound, fallback_bound, float_ties
+        from .reference import float_reference
+
         loaded = ctx.loaded
         assert loaded is not None
-        batch = ctx.observations[-1].batch
+        source = ctx.observations[0]
+        batch = source.batch
         if isinstance(batch, dict):
             batch = {key: np.asarray(value[:EXAMPLES]) for key, value in batch.items()}
             observations = [{key: value[i].tolist() for key, value in batch.items()} for i in range(EXAMPLES)]
         else:
             batch = np.asarray(batch[:EXAMPLES])
             observations = [row.tolist() for row in batch]
-        return {"model": f"{loaded.algo} {loaded.env_id or ''}".strip(), "observations": observations,
-                "actions": np.asarray(loaded.predict(batch)).tolist(),
-                "max_abs_error": bounds.max_abs_error if bounds is not None else None}
+        reference = float_reference(ctx)
+        ref = reference.of(ObservationSet(f"{source.source}-examples", batch, {}))
+        examples: dict[str, Any] = {"model": f"{loaded.algo} {loaded.env_id or ''}".strip(),
+                                    "observations": observations, "actions": np.asarray(ref.actions).tolist()}
+        if reference.discrete:
+            examples["float_ties"] = float_ties(ref, bounds).tolist()
+        elif ref.actions64 is not None and ref.own_error is not None:
+            examples.update(actions64=ref.actions64.tolist(), bound=error_bound(ref, bounds))
+        else:
+            examples.update(actions64=np.asarray(ref.actions, np.float64).tolist(), bound=fallback_bound(ref.actions))
+        return examples
