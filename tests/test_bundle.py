@@ -117,3 +117,13 @@ def test_bundle_predict_is_a_usage_example(deploy_runs: dict[str, Path], device_
     assert len(text.stdout.splitlines()) == 7
     (tmp_path / "bad.npy").write_bytes(b"not numpy")
     assert runner(device_python, bundle, "predict", str(tmp_path / "bad.npy")).returncode == 2
+
+
+def test_bundle_check_runs_from_a_relative_folder(deploy_runs: dict[str, Path], tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.core.deploy.bundle import run_check
+
+    copy_bundle(deploy_runs["qrdqn"], tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, report = run_check(Path("on-the-device"), calls=10, warmup=0)
+    assert code == 0 and [r["status"] for r in report["results"]] == ["passed", "passed"]

@@ -106,6 +106,7 @@ def write_bundle(folder: Path, run_dir: Path, artifacts: dict[str, Any], model: 
 def run_check(folder: Path, calls: int = 1000, warmup: int = 100, python: str | None = None) -> tuple[int, dict[str, Any]]:
     """``sb3_runner.py check --json`` in ``folder`` with ``python`` (default: this one, isolated: ``-I``
     keeps the working folder and user site off the path, so the runner sees nothing of the studio)."""
+    folder = folder.resolve()
     command = [python or sys.executable, "-I", str(folder / RUNNER.name), "check", "--json", "--calls", str(calls),
                "--warmup", str(warmup)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=folder, timeout=600)

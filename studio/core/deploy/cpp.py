@@ -71,11 +71,15 @@ def build_script() -> str:
     flags = " ".join(shlex.quote(f) if "$" not in f else f'"{f}"' for f in compile_flags("$TORCH"))
     return (
         "#!/bin/sh\n"
-        "# Build policy_check against libtorch: the one inside your torch wheel, or set LIBTORCH to an unpacked\n"
-        "# libtorch folder (https://pytorch.org, same version as the studio's torch).\n"
+        "# Build policy_check against libtorch: the one inside the torch wheel of $PYTHON (default python3), or\n"
+        "# set LIBTORCH to an unpacked libtorch folder (https://pytorch.org, the same version as the studio's torch).\n"
         "set -e\n"
         "cd \"$(dirname \"$0\")\"\n"
-        "TORCH=${LIBTORCH:-$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))')}\n"
+        "if [ -z \"$LIBTORCH\" ]; then\n"
+        "  LIBTORCH=$(\"${PYTHON:-python3}\" -c 'import os, torch; print(os.path.dirname(torch.__file__))') || {\n"
+        "    echo \"no torch for ${PYTHON:-python3}: set PYTHON to a Python with torch, or LIBTORCH\" >&2; exit 1; }\n"
+        "fi\n"
+        "TORCH=$LIBTORCH\n"
         f"${{CXX:-c++}} policy_check.cpp -o policy_check {flags}\n"
     )
 

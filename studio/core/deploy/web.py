@@ -88,5 +88,6 @@ def write_web_folder(folder: Path, onnx: Path, io: dict[str, Any], env_shapes: d
     runtime.mkdir(exist_ok=True)
     for name in ORT_FILES:
         shutil.copyfile(ort.folder / "dist" / name, runtime / name)
-    if (ort.folder / "LICENSE").is_file():
-        shutil.copyfile(ort.folder / "LICENSE", runtime / "LICENSE")
+    (runtime / "NOTICE.txt").write_text(
+        f"onnxruntime-web {ort.version} (npm), copied unchanged from its dist/ folder.\n"
+        "Copyright (c) Microsoft Corporation. Licensed under the MIT License (see the header of ort.wasm.min.mjs).\n")
