@@ -176,3 +176,19 @@ def test_bundle_runner_usage_errors(tmp_path: Path) -> None:
     assert found["edgetpu_delegate"] is False and "libedgetpu.so.1" in found["edgetpu_reason"]
     assert set(found) == {"python", "machine", "interpreter", "edgetpu_delegate", "edgetpu_reason", "onnxruntime"}
 
+
+
+def test_runner_metrics_are_the_studios() -> None:
+    """The runner cannot import the studio, so it carries its own copy of the metrics: they must agree."""
+    from studio.core.deploy import sb3_runner
+    from studio.core.verification import compare_actions
+
+    rng = np.random.default_rng(5)
+    box = rng.normal(size=(50, 3)).astype(np.float32)
+    moved = box + rng.normal(scale=1e-3, size=box.shape).astype(np.float32)
+    moved[4, 1] = np.nan
+    discrete = rng.integers(0, 3, size=(50, 2))
+    flipped = discrete.copy()
+    flipped[::7, 0] += 1
+    for original, artifact, is_discrete in ((box, moved, False), (discrete, flipped, True), (discrete[:, 0], flipped[:, 0], True)):
+        assert sb3_runner.compare_actions(original, artifact, is_discrete) == compare_actions(original, artifact, is_discrete)
