@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..children import neutral_cwd
 from ..errors import Cancelled, StageError
 from ..runtimes.base import RuntimeUnavailable
 from .tensor_file import read_tensor, write_tensor
@@ -136,7 +137,8 @@ def build_checker(check: Callable[[], None] = lambda: None, log: Callable[[str],
 
 
 def _run(command: list[str], timeout: float, check: Callable[[], None], what: str) -> str:
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace")
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
+                             cwd=neutral_cwd())
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -166,8 +168,8 @@ def run_checker(checker: Checker, model: Path, inputs: list[np.ndarray],
             files.append(Path(work) / f"in{position}.tensor")
             write_tensor(files[-1], values)
         out = Path(work) / "actions.tensor"
-        printed = _run([str(checker.binary), str(model), str(out), *map(str, files)], RUN_TIMEOUT_S, check,
-                       "the C++ checker")
+        printed = _run([str(checker.binary), str(Path(model).resolve()), str(out), *map(str, files)], RUN_TIMEOUT_S,
+                       check, "the C++ checker")
         actions = read_tensor(out)
     try:
         info = json.loads(printed.strip().splitlines()[-1])

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..children import neutral_cwd, python_module
 from ..errors import StageError
 
 PASS_THROUGH = {"RESHAPE", "SQUEEZE", "EXPAND_DIMS", "PACK", "CONCATENATION", "STRIDED_SLICE", "GATHER", "SLICE"}
@@ -105,8 +106,8 @@ class Arena:
 def measure_arena(model: Path) -> Arena:
     """Run the bisection in a child process (TFLite Micro writes its complaints to stderr)."""
     try:
-        done = subprocess.run([sys.executable, "-I", "-m", "studio.core.deploy.micro", str(model)],
-                              capture_output=True, text=True, timeout=ARENA_TIMEOUT_S)
+        done = subprocess.run(python_module("studio.core.deploy.micro", str(Path(model).resolve())),
+                              capture_output=True, text=True, timeout=ARENA_TIMEOUT_S, cwd=neutral_cwd())
     except subprocess.TimeoutExpired:
         raise StageError(model, f"measuring the tensor arena took over {ARENA_TIMEOUT_S} s") from None
     try:

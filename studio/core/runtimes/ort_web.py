@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..children import neutral_cwd
 from ..policy_io import PolicyIO
 from .base import RuntimeUnavailable
 
@@ -34,7 +35,7 @@ class OrtWebRuntime:
                                      "convert with --to web")
         self._stderr = tempfile.TemporaryFile(mode="w+")  # a file, not a pipe: it can never fill up and block Node
         self._child = subprocess.Popen([node, str(NODE_RUNNER), str(Path(folder).resolve())], stdin=subprocess.PIPE,
-                                       stdout=subprocess.PIPE, stderr=self._stderr, text=True)
+                                       stdout=subprocess.PIPE, stderr=self._stderr, text=True, cwd=neutral_cwd())
         ready = self._receive()
         self.io = PolicyIO.from_json(ready["io"])
         self.ort_version = ready.get("ort")
