@@ -1,0 +1,151 @@
+"""What a policy needs besides the observation: MaskablePPO's action mask, RecurrentPPO's episode start
+and LSTM state.
+
+The mask and the episode start come with each observation: an observation batch for such a policy is a
+dict that carries them by their graph input names (``observation``, or the Dict space's keys, plus
+``action_mask`` and ``episode_start``). :class:`CarryingWrapper` makes an environment emit such
+observations, so closed loops, rollouts and calibration pass them along like any observation.
+
+The LSTM state is carried by whoever runs the policy: every runtime (SB3's ``predict`` included)
+treats the rows of a batch as consecutive steps of one stream, resets at ``episode_start``, and keeps
+the state from one call to the next; :meth:`reset` starts from zeros.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import gymnasium as gym
+import numpy as np
+
+from .policy_io import ACTION_MASK, EPISODE_START, STATE_IN, PolicyIO
+
+CARRIED = (ACTION_MASK, EPISODE_START)
+
+
+def split(observation: Any) -> tuple[Any, np.ndarray | None, np.ndarray | None]:
+    """(the plain observation batch, action masks or None, episode starts or None)."""
+    if not isinstance(observation, dict) or not any(key in observation for key in CARRIED):
+        return observation, None, None
+    rest = {key: value for key, value in observation.items() if key not in CARRIED}
+    plain = rest["observation"] if set(rest) == {"observation"} else rest
+    return plain, observation.get(ACTION_MASK), observation.get(EPISODE_START)
+
+
+def carry(observation: Any, action_mask: Any = None, episode_start: Any = None) -> dict[str, Any]:
+    """An observation (or batch) that carries a mask and/or episode start flag."""
+    carried = dict(observation) if isinstance(observation, dict) else {"observation": observation}
+    if action_mask is not None:
+        carried[ACTION_MASK] = action_mask
+    if episode_start is not None:
+        carried[EPISODE_START] = episode_start
+    return carried
+
+
+def rows(batch: Any) -> int:
+    return len(next(iter(batch.values()))) if isinstance(batch, dict) else len(batch)
+
+
+def take(batch: Any, row: int) -> Any:
+    """Row ``row`` of a batch, kept as a batch of one."""
+    if isinstance(batch, dict):
+        return {key: value[row:row + 1] for key, value in batch.items()}
+    return batch[row:row + 1]
+
+
+class StateCarrier:
+    """Runs a recurrent graph step by step: ``run(feeds) -> (action, state_out)`` with the state fed."""
+
+    def __init__(self, io: PolicyIO, run: Callable[[dict[str, np.ndarray]], tuple[np.ndarray, np.ndarray]]) -> None:
+        assert io.recurrent_state is not None
+        self.io, self.run = io, run
+        self.state = np.zeros(io.recurrent_state.shape, np.float32)
+
+    def reset(self) -> None:
+        self.state = np.zeros_like(self.state)
+
+    def actions(self, feeds: dict[str, np.ndarray]) -> np.ndarray:
+        """The graph's raw action output for each row of ``feeds``, carrying the state from row to row."""
+        outputs = []
+        for row in range(rows(feeds)):
+            step = take(feeds, row)
+            step[STATE_IN] = self.state
+            action, self.state = self.run(step)
+            outputs.append(np.asarray(action))
+        return np.concatenate(outputs)
+
+
+class OriginalCarrier:
+    """SB3's own ``predict`` with the mask and the LSTM state, as the exported graph is judged against."""
+
+    def __init__(self, loaded: Any) -> None:
+        self.loaded = loaded
+        self.state: tuple[np.ndarray, np.ndarray] | None = None
+
+    def reset(self) -> None:
+        self.state = None
+
+    def predict(self, observation: Any) -> np.ndarray:
+        plain, masks, starts = split(observation)
+        normalization = self.loaded.normalization
+        if normalization is not None:
+            plain = normalization.normalize(plain)
+        model = self.loaded.model
+        if self.loaded.algo == "MaskablePPO":
+            action, _ = model.predict(plain, deterministic=True, action_masks=None if masks is None else np.asarray(masks, bool))
+            return action
+        starts = np.zeros(rows(plain)) if starts is None else np.asarray(starts, np.float32).reshape(-1)
+        actions = []
+        for row in range(rows(plain)):
+            action, self.state = model.predict(take(plain, row), state=self.state,
+                                               episode_start=starts[row:row + 1], deterministic=True)
+            actions.append(action)
+        return np.concatenate(actions)
+
+
+class CarryingWrapper(gym.Wrapper):
+    """Observations that carry the action mask (from the environment's ``action_masks()``; all allowed
+    when it has none) and/or the episode start flag (1.0 after reset), as ``io`` asks."""
+
+    def __init__(self, env: gym.Env, io: PolicyIO) -> None:
+        super().__init__(env)
+        self.masked = io.action_mask is not None
+        self.recurrent = io.recurrent_state is not None
+        self.mask_size = io.action_mask.shape[0] if io.action_mask is not None else 0
+        self.has_masks = self.masked and _masks_of(env) is not None
+
+    def _carry(self, observation: Any, start: bool) -> dict[str, Any]:
+        mask = None
+        if self.masked:
+            method = _masks_of(self.env)
+            mask = np.asarray(method(), bool).reshape(-1) if method is not None else np.ones(self.mask_size, bool)
+        return carry(observation, mask, np.float32(1.0 if start else 0.0) if self.recurrent else None)
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict]:
+        observation, info = self.env.reset(**kwargs)
+        return self._carry(observation, True), info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        observation, reward, terminated, truncated, info = self.env.step(action)
+        return self._carry(observation, False), reward, terminated, truncated, info
+
+
+def _masks_of(env: gym.Env) -> Callable[[], Any] | None:
+    try:
+        method = env.get_wrapper_attr("action_masks")
+    except AttributeError:
+        return None
+    return method if callable(method) else None
+
+
+def random_action(space: gym.Space, observation: Any) -> Any:
+    """A uniformly random action among those the carried mask allows (any action when there is none)."""
+    _, masks, _ = split(observation)
+    if masks is None or not isinstance(space, (gym.spaces.Discrete, gym.spaces.MultiDiscrete)):
+        return space.sample()
+    mask = np.asarray(masks, np.int8).reshape(-1)
+    if isinstance(space, gym.spaces.Discrete):
+        return space.sample(mask=mask if mask.any() else None)
+    bounds = np.cumsum([0, *space.nvec.ravel()])
+    parts = tuple(mask[a:b] if mask[a:b].any() else np.ones(b - a, np.int8) for a, b in zip(bounds[:-1], bounds[1:]))
+    return space.sample(mask=parts)

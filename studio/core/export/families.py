@@ -1,0 +1,47 @@
+"""The exact-action module for any supported policy: the plain one, or its family's.
+
+RecurrentPPO and MaskablePPO have their own graphs (extra inputs and outputs); CrossQ's is the plain
+one with BatchRenorm folded into its linear layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..loading import LoadedModel
+from ..policy_io import PolicyIO
+from .exact_policy import ExactPolicy
+
+
+def exact_module(loaded: LoadedModel) -> Any:
+    """The torch module of ``loaded``'s exact actions, in evaluation mode."""
+    if loaded.algo == "RecurrentPPO":
+        from .recurrent import RecurrentExactPolicy
+
+        return RecurrentExactPolicy(loaded).eval()
+    if loaded.algo == "MaskablePPO":
+        from .masked import MaskedExactPolicy
+
+        return MaskedExactPolicy(loaded).eval()
+    module = ExactPolicy(loaded)
+    if loaded.algo == "CrossQ":
+        from .batch_renorm import fold_policy
+
+        module.policy = fold_policy(loaded.policy)
+    return module.eval()
+
+
+def policy_io_of(loaded: LoadedModel) -> PolicyIO:
+    """The graph's inputs and outputs, without building the module's weights twice."""
+    from ..policy_io import STATE_IN, TensorSpec, policy_io_for
+
+    io = policy_io_for(loaded.observation_space, loaded.action_space)
+    if loaded.algo == "MaskablePPO":
+        from .masked import mask_spec
+
+        io.action_mask = mask_spec(loaded.action_space)
+    if loaded.algo == "RecurrentPPO":
+        from .recurrent import lstm_shape
+
+        io.recurrent_state = TensorSpec(STATE_IN, lstm_shape(loaded.policy), "float32", "float32")
+    return io

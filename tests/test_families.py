@@ -1,0 +1,163 @@
+"""RecurrentPPO, MaskablePPO, CrossQ and image policies: the exported ONNX graph acts as ``predict`` does.
+
+Checked with onnxruntime directly and SB3's own loader and ``predict``; the LSTM state is carried here,
+step by step, by the test itself (not by the studio's runtimes), through episode starts in the middle
+of the sequence; masks are random, with whole parts masked out now and then.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+from gymnasium import spaces
+from helpers import sample_batch
+from tiny_models import SPECS
+
+from studio.core.algorithms import algorithm_class
+from studio.core.export.onnx_export import export_onnx_bytes
+from studio.core.export.masked import mask_parts
+from studio.core.loading import SCHEDULE_CONSTANTS, load_model
+
+RECURRENT = sorted(name for name in SPECS if SPECS[name][0] == "RecurrentPPO")
+MASKABLE = sorted(name for name in SPECS if SPECS[name][0] == "MaskablePPO")
+CROSSQ = sorted(name for name in SPECS if SPECS[name][0] == "CrossQ")
+IMAGES = ["ppo_image_discrete", "ppo_stacked_discrete", "ppo_dictimage_box", "dqn_image_discrete"]
+STEPS = 60
+STARTS = (0, 17, 18, 41)  # episode starts, two in a row included
+
+
+def _sb3(path: Path):  # noqa: ANN202
+    name = load_model(path).algo
+    return algorithm_class(name).load(path, device="cpu", custom_objects=dict(SCHEDULE_CONSTANTS))
+
+
+def _graph_observation(session: ort.InferenceSession, obs, row: int) -> dict[str, np.ndarray]:  # noqa: ANN001
+    """The observation inputs of one step, images turned to the graph's NCHW when the env's are NHWC."""
+    feeds = {}
+    for spec in session.get_inputs():
+        if spec.name in ("episode_start", "lstm_state_in", "action_mask"):
+            continue
+        value = np.asarray(obs[spec.name] if isinstance(obs, dict) else obs)[row:row + 1].astype(np.float32)
+        shape = tuple(spec.shape[1:])
+        if len(shape) == 3 and value.shape[1:] != shape:
+            value = value.transpose(0, 3, 1, 2)
+        feeds[spec.name] = value.reshape((1, *shape))
+    return feeds
+
+
+def _row(obs, row: int):  # noqa: ANN001, ANN202
+    return {k: v[row:row + 1] for k, v in obs.items()} if isinstance(obs, dict) else obs[row:row + 1]
+
+
+def _random_masks(space: spaces.Space, n: int, rng: np.random.Generator) -> np.ndarray:
+    parts = mask_parts(space)
+    masks = rng.random((n, sum(parts))) < 0.5
+    masks[::7] = False  # now and then nothing allowed at all: SB3 then picks index 0 of each part
+    masks[::5] = True
+    return masks
+
+
+def _assert_actions(expected: np.ndarray, actual: np.ndarray, space: spaces.Space) -> None:
+    actual = np.asarray(actual).reshape(np.shape(expected))
+    if isinstance(space, spaces.Box):
+        assert np.abs(actual - expected).max() <= 1e-5
+    else:
+        np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("name", RECURRENT)
+def test_recurrent_graph_matches_predict_step_by_step(name: str, tiny_models_paths: dict[str, Path]) -> None:
+    path = tiny_models_paths[name]
+    data, io = export_onnx_bytes(load_model(path))
+    session = ort.InferenceSession(data)
+    assert [i.name for i in session.get_inputs()][-2:] == ["episode_start", "lstm_state_in"]
+    assert [o.name for o in session.get_outputs()] == ["action", "lstm_state_out"]
+    model = _sb3(path)
+    layers, hidden = model.policy.lstm_actor.num_layers, model.policy.lstm_actor.hidden_size
+    assert io.recurrent_state.shape == [2, layers, 1, hidden]
+    obs = sample_batch(model.observation_space, STEPS, seed=5)
+    state, graph_state = None, np.zeros((2, layers, 1, hidden), np.float32)
+    for row in range(STEPS):
+        start = np.array([row in STARTS])
+        expected, state = model.predict(_row(obs, row), state=state, episode_start=start, deterministic=True)
+        feeds = _graph_observation(session, obs, row)
+        feeds.update(episode_start=start.astype(np.float32), lstm_state_in=graph_state)
+        action, graph_state = session.run(None, feeds)
+        _assert_actions(expected, action, model.action_space)
+        np.testing.assert_allclose(graph_state, np.stack(state), atol=1e-5)
+
+
+def test_recurrent_graph_resets_state_at_episode_start(tiny_models_paths: dict[str, Path]) -> None:
+    """Whatever state comes in with episode_start = 1, the step is the first of an episode."""
+    data, io = export_onnx_bytes(load_model(tiny_models_paths["recurrentppo_box_box_shared"]))
+    session = ort.InferenceSession(data)
+    obs = {"observation": np.array([[0.3, -0.9, 2.0]], np.float32), "episode_start": np.ones(1, np.float32)}
+    shape = io.recurrent_state.shape
+    fresh = session.run(None, dict(obs, lstm_state_in=np.zeros(shape, np.float32)))
+    stale = session.run(None, dict(obs, lstm_state_in=np.random.default_rng(0).normal(size=shape).astype(np.float32)))
+    np.testing.assert_array_equal(fresh[0], stale[0])
+    np.testing.assert_array_equal(fresh[1], stale[1])
+    carried = session.run(None, dict(obs, episode_start=np.zeros(1, np.float32), lstm_state_in=stale[1]))
+    assert not np.array_equal(carried[1], stale[1])  # without a start, the state does go on
+
+
+@pytest.mark.parametrize("name", MASKABLE)
+def test_masked_graph_matches_predict_with_masks(name: str, tiny_models_paths: dict[str, Path]) -> None:
+    path = tiny_models_paths[name]
+    data, io = export_onnx_bytes(load_model(path))
+    session = ort.InferenceSession(data)
+    assert session.get_inputs()[-1].name == "action_mask"
+    model = _sb3(path)
+    n = 200
+    obs = sample_batch(model.observation_space, n, seed=2)
+    masks = _random_masks(model.action_space, n, np.random.default_rng(3))
+    assert io.action_mask.shape == [masks.shape[1]]
+    expected, _ = model.predict(obs, deterministic=True, action_masks=masks)
+    actual = []
+    for row in range(n):
+        feeds = _graph_observation(session, obs, row)
+        feeds["action_mask"] = masks[row:row + 1].astype(np.float32)
+        actual.append(session.run(None, feeds)[0])
+    _assert_actions(expected, np.concatenate(actual), model.action_space)
+    unmasked, _ = model.predict(obs, deterministic=True)
+    assert not np.array_equal(unmasked, expected)  # the masks did change decisions: the check means something
+
+
+@pytest.mark.parametrize("name", CROSSQ)
+def test_crossq_graph_has_batch_renorm_folded(name: str, tiny_models_paths: dict[str, Path]) -> None:
+    from sb3_contrib.common.torch_layers import BatchRenorm
+
+    from studio.core.export.batch_renorm import fold_actor
+
+    path = tiny_models_paths[name]
+    loaded = load_model(path)
+    folded = fold_actor(loaded.policy.actor)
+    assert any(isinstance(m, BatchRenorm) for m in loaded.policy.actor.modules())
+    assert not any(isinstance(m, BatchRenorm) for m in folded.modules())
+    data, _ = export_onnx_bytes(loaded)
+    if not loaded.model.use_sde:  # gSDE's distribution computes a standard deviation (Sqrt, Div) of its own
+        ops = {node.op_type for node in onnx.load_from_string(data).graph.node}
+        assert not ops & {"Sqrt", "Div", "BatchNormalization"}, ops  # no normalisation left: folded into Gemm
+    model = _sb3(path)
+    obs = sample_batch(model.observation_space, 300, seed=4)
+    expected, _ = model.predict(obs, deterministic=True)
+    (actual,) = ort.InferenceSession(data).run(None, {"observation": np.asarray(obs, np.float32)})
+    _assert_actions(expected, actual, model.action_space)
+
+
+@pytest.mark.parametrize("name", IMAGES)
+def test_image_graph_matches_predict(name: str, tiny_models_paths: dict[str, Path]) -> None:
+    path = tiny_models_paths[name]
+    data, io = export_onnx_bytes(load_model(path))
+    session = ort.InferenceSession(data)
+    assert any(spec.channels_first for spec in io.inputs)  # stacked frames (2 channels) included
+    model = _sb3(path)
+    n = 40
+    obs = sample_batch(model.observation_space, n, seed=6)
+    expected, _ = model.predict(obs, deterministic=True)
+    actual = np.concatenate([session.run(None, _graph_observation(session, obs, row))[0] for row in range(n)])
+    _assert_actions(expected, actual, model.action_space)
