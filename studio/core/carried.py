@@ -94,13 +94,37 @@ class OriginalCarrier:
         if self.loaded.algo == "MaskablePPO":
             action, _ = model.predict(plain, deterministic=True, action_masks=None if masks is None else np.asarray(masks, bool))
             return action
+        return np.concatenate(self._steps(plain, starts)[0])
+
+    def _steps(self, plain: Any, starts: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Actions of each row, and the LSTM state that went into each (zeros before the first ever)."""
+        model = self.loaded.model
         starts = np.zeros(rows(plain)) if starts is None else np.asarray(starts, np.float32).reshape(-1)
-        actions = []
+        actions, states = [], []
+        shape = model.policy.lstm_hidden_state_shape
         for row in range(rows(plain)):
+            states.append(np.stack(self.state) if self.state is not None else np.zeros((2, *shape), np.float32))
             action, self.state = model.predict(take(plain, row), state=self.state,
                                                episode_start=starts[row:row + 1], deterministic=True)
             actions.append(action)
-        return np.concatenate(actions)
+        return actions, states
+
+    def states_in(self, observation: Any) -> np.ndarray:
+        """The LSTM state going into each step of ``observation``, from zeros: ``(N, 2, layers, 1, hidden)``."""
+        plain, _, starts = split(observation)
+        if self.loaded.normalization is not None:
+            plain = self.loaded.normalization.normalize(plain)
+        self.reset()
+        return np.stack(self._steps(plain, starts)[1]).astype(np.float32)
+
+
+def calibration_inputs(loaded: Any, io: PolicyIO, batch: Any) -> dict[str, np.ndarray]:
+    """Calibration data for every graph input from a batch of (carried) observations: the observation
+    inputs, the masks and episode starts they carry, and the LSTM state the original has at each step."""
+    feeds = io.feeds(batch)
+    if io.recurrent_state is not None:
+        feeds[STATE_IN] = OriginalCarrier(loaded).states_in(batch)
+    return feeds
 
 
 class CarryingWrapper(gym.Wrapper):

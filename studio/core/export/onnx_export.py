@@ -10,7 +10,7 @@ from typing import Any
 from ..errors import ExportError
 from . import DEFAULT_OPSET
 from ..loading import LoadedModel
-from ..policy_io import ONNX_METADATA_KEY, STATE_IN, STATE_OUT, PolicyIO
+from ..policy_io import ONNX_METADATA_KEY, PolicyIO
 from .exact_policy import friendly_preprocessing
 from .families import exact_module, policy_io_of
 
@@ -30,8 +30,9 @@ def export_module_bytes(module: Any, source: Path, opset: int = DEFAULT_OPSET) -
 
     names = [spec.name for spec in module.io.graph_inputs]
     outputs = module.io.output_names
-    # Everything has a batch axis: the first, but the LSTM state's third ([2, layers, batch, hidden]).
-    axes = {name: {2 if name in (STATE_IN, STATE_OUT) else 0: "batch"} for name in [*names, *outputs]}
+    # A batch axis first on every input and output; a recurrent graph steps one environment (batch 1),
+    # its state [2, layers, 1, hidden] as the issue of RecurrentPPO's export asks, static for onnx2tf.
+    axes = {} if module.io.recurrent_state is not None else {name: {0: "batch"} for name in [*names, *outputs]}
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad(), friendly_preprocessing():

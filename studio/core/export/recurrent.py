@@ -46,23 +46,26 @@ class RecurrentExactPolicy(ExactPolicy):
         episode_start, state = inputs[len(self.keys)], inputs[len(self.keys) + 1]
         policy = self.policy
         features = BaseModel.extract_features(policy, observation, policy.pi_features_extractor)
-        keep = (1.0 - episode_start).reshape(1, -1, 1)  # SB3's reset: (1 - episode_start) * state
-        hidden, cell = keep * state[0], keep * state[1]
+        # Two-dimensional from here on: rows h_0..h_L-1, c_0..c_L-1 of one environment. onnx2tf takes
+        # 3-D and 4-D tensors for channels-first images and transposes them; 2-D rows it leaves alone.
+        layers = self.layers
+        rows = state.reshape(2 * layers, -1)
+        keep = (1.0 - episode_start).reshape(1, 1)  # SB3's reset: (1 - episode_start) * state
         lstm = policy.lstm_actor
         x, new_hidden, new_cell = features, [], []
-        for layer in range(self.layers):
-            h, c = _lstm_cell(lstm, layer, x, hidden[layer], cell[layer])
+        for layer in range(layers):
+            h = keep * rows[layer:layer + 1]
+            c = keep * rows[layers + layer:layers + layer + 1]
+            h, c = _lstm_cell(lstm, layer, x, h, c)
             new_hidden.append(h)
             new_cell.append(c)
             x = h
         actions = self._bound(self._act_from_latent(policy.mlp_extractor.forward_actor(x)))
-        return actions, torch.stack([torch.stack(new_hidden), torch.stack(new_cell)])
+        return actions, torch.cat([*new_hidden, *new_cell]).reshape(state.shape)
 
     def example_inputs(self, batch: int = 1) -> tuple[torch.Tensor, ...]:
-        observations = super().example_inputs(batch)
-        shape = list(self.io.recurrent_state.shape)
-        shape[2] = batch
-        return (*observations, torch.zeros(batch), torch.zeros(shape))
+        """One environment, one step: the graph's batch is 1."""
+        return (*super().example_inputs(1), torch.zeros(1), torch.zeros(self.io.recurrent_state.shape))
 
 
 def _lstm_cell(lstm: torch.nn.LSTM, layer: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[Any, Any]:

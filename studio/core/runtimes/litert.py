@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..policy_io import PolicyIO
+from ..policy_io import STATE_IN, PolicyIO
 from .base import RuntimeUnavailable
 
 EDGETPU_LIBRARY = "libedgetpu.so.1"
@@ -56,16 +56,35 @@ class LiteRTRuntime:
         by_name = {d["name"]: d for d in details}
         # Per input: (name, tensor index, dtype, quantisation (scale, zero) or None, NCHW->NHWC).
         self._inputs = []
-        for position, spec in enumerate(io.inputs):
+        for position, spec in enumerate(io.graph_inputs):
             detail = by_name.get(f"serving_default_{spec.name}:0") or details[position]
             self._inputs.append((spec.name, detail["index"], detail["dtype"], _quantization(detail), spec.channels_first))
-        out = self.interpreter.get_output_details()[0]
-        self._output = (out["index"], _quantization(out))
+        outputs = _outputs_by_name(self.interpreter, io.output_names)
+        # Per output, in io.output_names order: (tensor index, quantisation or None).
+        self._outputs = [(outputs[name]["index"], _quantization(outputs[name])) for name in io.output_names] \
+            if all(name in outputs for name in io.output_names) else \
+            [(d["index"], _quantization(d)) for d in self.interpreter.get_output_details()[:1]]
+        self._output = self._outputs[0]
+        self._carrier = None
+        if io.recurrent_state is not None:
+            from ..carried import StateCarrier
+
+            self._carrier = StateCarrier(io, self._step)
+
+    def _step(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """One step of a recurrent graph: (action, state out)."""
+        action = self._invoke(feeds, 0)
+        index, quantization = self._outputs[1]
+        return action, _dequantize(self.interpreter.get_tensor(index), quantization)
+
+    def reset(self) -> None:
+        if self._carrier is not None:
+            self._carrier.reset()
 
     def _invoke(self, feeds: dict[str, np.ndarray], row: int) -> np.ndarray:
         set_tensor = self.interpreter.set_tensor
         for name, index, dtype, quantization, channels_first in self._inputs:
-            value = feeds[name][row:row + 1]
+            value = feeds[name] if name == STATE_IN else feeds[name][row:row + 1]  # the state has no batch rows
             if channels_first:
                 value = value.transpose(0, 2, 3, 1)  # the graph's NCHW; onnx2tf's TFLite takes NHWC
             if quantization is not None:
@@ -74,17 +93,35 @@ class LiteRTRuntime:
             set_tensor(index, np.ascontiguousarray(value, dtype=dtype))
         self.interpreter.invoke()
         index, quantization = self._output
-        value = self.interpreter.get_tensor(index)
-        if quantization is not None:
-            value = (value.astype(np.float32) - quantization[1]) * quantization[0]
-        return value
+        return _dequantize(self.interpreter.get_tensor(index), quantization)
 
     def predict(self, observation: Any) -> np.ndarray:
         feeds = self.io.feeds(observation)
+        if self._carrier is not None:
+            return self.io.action_from(self._carrier.actions(feeds))
         rows = len(next(iter(feeds.values())))
         if rows == 1:
             return self.io.action_from(self._invoke(feeds, 0))
         return self.io.action_from(np.concatenate([self._invoke(feeds, row) for row in range(rows)]))
+
+
+def _outputs_by_name(interpreter: Any, names: list[str]) -> dict[str, dict[str, Any]]:
+    """The serving signature's outputs by their ONNX names. onnx2tf's files keep those names; a model
+    quantised from the SavedModel (:mod:`studio.core.tflite.quantize`) has ``output_0``, ``output_1``...
+    in the ONNX outputs' order."""
+    try:
+        outputs = interpreter.get_signature_runner("serving_default").get_output_details()
+    except (ValueError, KeyError):
+        return {}
+    if not all(name in outputs for name in names) and all(f"output_{i}" in outputs for i in range(len(names))):
+        return {name: outputs[f"output_{i}"] for i, name in enumerate(names)}
+    return outputs
+
+
+def _dequantize(value: np.ndarray, quantization: tuple[float, int, int, int] | None) -> np.ndarray:
+    if quantization is None:
+        return value
+    return (value.astype(np.float32) - quantization[1]) * quantization[0]
 
 
 def _quantization(detail: dict[str, Any]) -> tuple[float, int, int, int] | None:

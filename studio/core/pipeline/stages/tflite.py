@@ -76,6 +76,10 @@ class TFLiteConvertStage:
         ctx.notes["calibration"] = {"source": observations.source, **observations.detail}
         ctx.calibration = observations
         batch = observations.batch
+        if ctx.io is not None and (ctx.io.carried or ctx.io.recurrent_state is not None):
+            from ...carried import calibration_inputs
+
+            return calibration_inputs(loaded, ctx.io, batch)  # masks, episode starts, LSTM states too
         return batch if isinstance(batch, dict) else {"observation": batch}
 
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
