@@ -26,8 +26,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import studio.core  # noqa: E402,F401 - keeps TensorFlow out, registers nothing else
-from studio.core import demo_envs  # noqa: E402
+import studio.core  # noqa: E402,F401 - keeps TensorFlow out
+from studio.core import demo_envs  # noqa: E402,F401 - registers CatchPixels-v0 and WallGrid-v0
 
 SEED = 0
 
@@ -45,10 +45,19 @@ def _recurrent(steps: int | None) -> tuple[Any, str, dict[str, Any]]:
         policy_kwargs=dict(ortho_init=False, activation_fn=nn.ReLU, lstm_hidden_size=32,
                            enable_critic_lstm=True, net_arch=dict(pi=[64], vf=[64])),
     )
-    venv = make_vec_env(env_id, n_envs=8, seed=SEED)
+    venv = make_vec_env(_no_velocities, n_envs=8, seed=SEED)
     model = RecurrentPPO("MlpLstmPolicy", venv, seed=SEED, device="cpu", **hyper)
     model.learn(steps or 50_000)
     return model, env_id, dict(hyper, n_envs=8, n_timesteps=steps or 50_000, policy="MlpLstmPolicy")
+
+
+def _no_velocities() -> Any:
+    """The zoo's CartPoleNoVel-v1: CartPole-v1 with its velocities multiplied by 0."""
+    import gymnasium as gym
+
+    from studio.core.envs.wrappers import MaskVelocityWrapper
+
+    return MaskVelocityWrapper(gym.make("CartPole-v1"))
 
 
 def _maskable(steps: int | None) -> tuple[Any, str, dict[str, Any]]:
@@ -118,47 +127,17 @@ def _save(model: Any, folder: Path, env_id: str, config: dict[str, Any]) -> Path
     return path
 
 
-def evaluate(model: Any, env_id: str, frame_stack: int, episodes: int = 20) -> tuple[float, float]:
-    """Mean return of the model (deterministic, state and masks carried) and of a random policy."""
-    import gymnasium as gym
+def evaluate(path: Path, episodes: int = 20) -> tuple[float, float]:
+    """Mean return of the saved agent as the studio loads and plays it (its environment made from the zoo
+    files, frames stacked, masks and episode starts carried) and of a uniformly random policy (among the
+    allowed actions where masked), over the same seeds."""
+    from studio.core.closed_loop import episode_returns, random_returns
+    from studio.core.loading import load_model
 
-    recurrent, masked = (name in type(model).__name__ for name in ("RecurrentPPO", "MaskablePPO"))
-
-    def run(act: Callable[..., tuple[Any, Any]]) -> float:
-        env = gym.make(env_id)
-        total = 0.0
-        for episode in range(episodes):
-            obs, _ = env.reset(seed=1000 + episode)
-            frames = [obs] * frame_stack
-            done, start, state = False, True, None
-            while not done:
-                stacked = np.concatenate(frames[-frame_stack:], axis=-1)
-                mask = env.unwrapped.action_masks() if masked else None
-                action, state = act(stacked, state, start, mask)
-                obs, reward, terminated, truncated, _ = env.step(action)
-                frames.append(obs)
-                total += float(reward)
-                done, start = terminated or truncated, False
-        return total / episodes
-
-    def policy(obs: Any, state: Any, start: bool, mask: Any) -> tuple[Any, Any]:
-        kwargs: dict[str, Any] = {}
-        if recurrent:
-            kwargs = dict(state=state, episode_start=np.array([start]))
-        if masked:
-            kwargs = dict(action_masks=mask[None])
-        action, state = model.predict(obs[None], deterministic=True, **kwargs)
-        return action[0], state
-
-    rng = np.random.default_rng(SEED)
-    space = gym.make(env_id).action_space
-    space.seed(SEED)
-    agent = run(policy)
-    if masked:
-        random = run(lambda obs, state, start, mask: (rng.choice(np.flatnonzero(mask)), None))
-    else:
-        random = run(lambda obs, state, start, mask: (space.sample(), None))
-    return agent, random
+    loaded = load_model(path)
+    agent = episode_returns(loaded.predict, loaded.make_env, episodes, 1000)
+    random = random_returns(loaded.make_env, episodes, 1000)
+    return float(np.mean(agent)), float(np.mean(random))
 
 
 def main() -> None:
@@ -170,16 +149,15 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(1)
-    demo_envs.register()
     folder_name, train = FAMILIES[args.family]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     model, env_id, config = train(args.steps)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     path = _save(model, args.out / folder_name, env_id, config)
-    agent, random = evaluate(model, env_id, int(config.get("frame_stack", 1)))
+    agent, random = evaluate(path)
     size = path.stat().st_size
     print(f"{args.family}: {path.relative_to(REPO) if path.is_relative_to(REPO) else path} ({size} bytes), "
-          f"trained in {seconds:.0f} s; mean return {agent:.2f} against random {random:.2f}")
+          f"trained in {seconds:.0f} s ({cpu:.0f} s of CPU); mean return {agent:.2f} against random {random:.2f}")
 
 
 if __name__ == "__main__":

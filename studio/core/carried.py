@@ -13,6 +13,7 @@ the state from one call to the next; :meth:`reset` starts from zeros.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Callable
 
 import gymnasium as gym
@@ -80,7 +81,15 @@ class OriginalCarrier:
 
     def __init__(self, loaded: Any) -> None:
         self.loaded = loaded
-        self.state: tuple[np.ndarray, np.ndarray] | None = None
+        self._local = threading.local()  # one LSTM state per thread: the closed-loop reference plays in its own
+
+    @property
+    def state(self) -> tuple[np.ndarray, np.ndarray] | None:
+        return getattr(self._local, "state", None)
+
+    @state.setter
+    def state(self, value: tuple[np.ndarray, np.ndarray] | None) -> None:
+        self._local.state = value
 
     def reset(self) -> None:
         self.state = None
@@ -154,6 +163,13 @@ class CarryingWrapper(gym.Wrapper):
         return self._carry(observation, False), reward, terminated, truncated, info
 
 
+def carrying(env: gym.Env, loaded: Any) -> gym.Env:
+    """``env`` wrapped so that its observations carry what ``loaded``'s graph takes besides them."""
+    from .export.families import policy_io_of
+
+    return CarryingWrapper(env, policy_io_of(loaded))
+
+
 def _masks_of(env: gym.Env) -> Callable[[], Any] | None:
     try:
         method = env.get_wrapper_attr("action_masks")
@@ -173,3 +189,48 @@ def random_action(space: gym.Space, observation: Any) -> Any:
     bounds = np.cumsum([0, *space.nvec.ravel()])
     parts = tuple(mask[a:b] if mask[a:b].any() else np.ones(b - a, np.int8) for a, b in zip(bounds[:-1], bounds[1:]))
     return space.sample(mask=parts)
+
+
+FAMILIES = ("RecurrentPPO", "MaskablePPO")
+SAMPLED_EPISODE = 25  # sampled observations of a recurrent policy: a new episode every this many rows
+
+
+def random_masks(io: PolicyIO, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Masks for sampled observations: each choice allowed with probability 1/2, at least one per part;
+    every tenth row allows everything (the policy as it is without masks)."""
+    assert io.action_mask is not None
+    from .export.masked import parts_of_mask
+
+    masks = rng.random((n, io.action_mask.shape[0])) < 0.5
+    start = 0
+    for size in parts_of_mask(io):
+        part = masks[:, start:start + size]
+        part[np.arange(n), rng.integers(size, size=n)] = True
+        start += size
+    masks[::10] = True
+    return masks
+
+
+def sampled_for(loaded: Any, n: int, seed: int, visited: Any = None) -> Any:
+    """``n`` observations sampled from ``loaded``'s space (see :func:`studio.core.observations.sample_observations`),
+    carrying random masks and episode starts for RecurrentPPO and MaskablePPO."""
+    from .observations import ObservationSet, sample_observations
+
+    if visited is not None and loaded.algo in FAMILIES:
+        visited = ObservationSet(visited.source, split(visited.batch)[0], visited.detail)
+    sampled = sample_observations(loaded.observation_space, n, seed, loaded.normalization, visited)
+    if loaded.algo not in FAMILIES:
+        return sampled
+    from .export.families import policy_io_of
+
+    io = policy_io_of(loaded)
+    rng = np.random.default_rng(seed + 1)
+    detail = dict(sampled.detail)
+    masks = starts = None
+    if io.action_mask is not None:
+        masks = random_masks(io, n, rng)
+        detail["action_masks"] = "random, each choice allowed with probability 1/2 (at least one per part); every 10th all"
+    if io.recurrent_state is not None:
+        starts = (np.arange(n) % SAMPLED_EPISODE == 0).astype(np.float32)
+        detail["episode_starts"] = f"a new episode every {SAMPLED_EPISODE} observations, the state carried between"
+    return ObservationSet(sampled.source, carry(sampled.batch, masks, starts), detail)

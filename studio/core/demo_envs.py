@@ -1,8 +1,8 @@
-"""Small environments the studio registers with Gymnasium, so its own agents and the zoo's can be rolled out.
+"""Small environments of the studio's own, for the agents it ships (``tests/data/agents``).
 
-* ``CartPoleNoVel-v1``, ``PendulumNoVel-v1``, ``MountainCarContinuousNoVel-v0``: the RL Zoo's
-  velocity-masked environments (``rl_zoo3.wrappers.MaskVelocityWrapper``: the velocity entries of the
-  observation are multiplied by 0), where a policy needs memory. The zoo's RecurrentPPO agents use them.
+Registered with Gymnasium when this module is imported, which the studio does from its table of
+environment families (:mod:`studio.core.envs.families`) when a model names one of these ids.
+
 * ``CatchPixels-v0``: catch a falling, sideways-bouncing ball with a paddle, seen as a 40x40 grey
   frame. One frame does not show which way the ball moves; two stacked frames do.
 * ``WallGrid-v0``: walk to a goal on a 6x6 grid around a wall; moves into the wall or off the grid
@@ -18,33 +18,6 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-
-# The zoo's velocity indices (rl_zoo3/wrappers.py, MaskVelocityWrapper.velocity_indices).
-VELOCITY_INDICES = {
-    "CartPole-v1": [1, 3],
-    "MountainCar-v0": [1],
-    "MountainCarContinuous-v0": [1],
-    "Pendulum-v1": [2],
-    "LunarLander-v3": [2, 3, 5],
-    "LunarLanderContinuous-v3": [2, 3, 5],
-}
-
-
-class MaskVelocityWrapper(gym.ObservationWrapper):
-    """The zoo's wrapper: velocities multiplied by 0, so the observation keeps its shape."""
-
-    def __init__(self, env: gym.Env, env_id: str) -> None:
-        super().__init__(env)
-        self.mask = np.ones(env.observation_space.shape, dtype=env.observation_space.dtype)
-        self.mask[VELOCITY_INDICES[env_id]] = 0.0
-
-    def observation(self, observation: np.ndarray) -> np.ndarray:
-        return observation * self.mask
-
-
-def _make_no_vel(env_id: str, **kwargs: Any) -> gym.Env:
-    return MaskVelocityWrapper(gym.make(env_id, **kwargs), env_id)
-
 
 class CatchPixels(gym.Env):
     """A ball falls one row per step, moving -1, 0 or +1 columns and bouncing off the sides.
@@ -170,14 +143,12 @@ class WallGrid(gym.Env):
 
 
 def register() -> None:
-    """Register the environments above (once; ids already registered elsewhere are left alone)."""
+    """Register the environments above (once)."""
     registry = gym.envs.registry
-    for env_id in VELOCITY_INDICES:
-        name, version = env_id.rsplit("-v", 1)
-        no_vel = f"{name}NoVel-v{version}"
-        if no_vel not in registry and env_id in registry:
-            gym.register(no_vel, entry_point=_make_no_vel, kwargs={"env_id": env_id})
     if "CatchPixels-v0" not in registry:
         gym.register("CatchPixels-v0", entry_point=CatchPixels)
     if "WallGrid-v0" not in registry:
         gym.register("WallGrid-v0", entry_point=WallGrid)
+
+
+register()

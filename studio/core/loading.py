@@ -69,7 +69,14 @@ class LoadedModel:
         return resolve(self.env_settings, self.observation_space, self.action_space, self.normalization)
 
     def make_env(self, render_mode: str | None = None) -> Any:
-        return self.env_recipe().make(render_mode)
+        """The environment; for RecurrentPPO and MaskablePPO its observations carry the episode start
+        and the action mask (:class:`studio.core.carried.CarryingWrapper`)."""
+        env = self.env_recipe().make(render_mode)
+        if self.algo in ("RecurrentPPO", "MaskablePPO"):
+            from .carried import carrying
+
+            env = carrying(env, self)
+        return env
 
     @property
     def policy(self) -> Any:

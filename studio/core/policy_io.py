@@ -23,6 +23,12 @@ ACTION_MASK, EPISODE_START = "action_mask", "episode_start"
 STATE_IN, STATE_OUT = "lstm_state_in", "lstm_state_out"
 
 
+def flat_state_shape(shape: list[int]) -> list[int]:
+    """``[2 * layers, hidden]``: the same numbers in the same order as ``[2, layers, 1, hidden]``, as
+    TFLite graphs take the LSTM state."""
+    return [shape[0] * shape[1] * shape[2], shape[3]]
+
+
 @dataclass
 class TensorSpec:
     name: str

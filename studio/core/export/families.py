@@ -13,12 +13,13 @@ from ..policy_io import PolicyIO
 from .exact_policy import ExactPolicy
 
 
-def exact_module(loaded: LoadedModel) -> Any:
-    """The torch module of ``loaded``'s exact actions, in evaluation mode."""
+def exact_module(loaded: LoadedModel, for_tflite: bool = False) -> Any:
+    """The torch module of ``loaded``'s exact actions, in evaluation mode. ``for_tflite``: the graph
+    onnx2tf converts (a recurrent policy's state 2-D, see :class:`.recurrent.RecurrentExactPolicy`)."""
     if loaded.algo == "RecurrentPPO":
         from .recurrent import RecurrentExactPolicy
 
-        return RecurrentExactPolicy(loaded).eval()
+        return RecurrentExactPolicy(loaded, flat_state=for_tflite).eval()
     if loaded.algo == "MaskablePPO":
         from .masked import MaskedExactPolicy
 
@@ -37,11 +38,25 @@ def policy_io_of(loaded: LoadedModel) -> PolicyIO:
 
     io = policy_io_for(loaded.observation_space, loaded.action_space)
     if loaded.algo == "MaskablePPO":
-        from .masked import mask_spec
+        from .masked import mask_parts, mask_spec
 
         io.action_mask = mask_spec(loaded.action_space)
+        io.extra["mask_parts"] = mask_parts(loaded.action_space)
     if loaded.algo == "RecurrentPPO":
         from .recurrent import lstm_shape
 
         io.recurrent_state = TensorSpec(STATE_IN, lstm_shape(loaded.policy), "float32", "float32")
     return io
+
+
+def write_tflite_source(loaded: LoadedModel, onnx_artifact: Any, target: Any) -> None:
+    """The ONNX file onnx2tf converts: a copy of the verified artifact, or for a recurrent policy the same
+    graph with its state 2-D (the copy: onnx2tf rewrites its input file)."""
+    import shutil
+
+    if loaded.algo != "RecurrentPPO":
+        shutil.copyfile(onnx_artifact, target)
+        return
+    from .onnx_export import export_module_bytes
+
+    target.write_bytes(export_module_bytes(exact_module(loaded, for_tflite=True), loaded.path))

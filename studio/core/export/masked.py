@@ -20,7 +20,7 @@ from stable_baselines3.common.policies import BaseModel
 
 from ..errors import ExportError
 from ..loading import LoadedModel
-from ..policy_io import ACTION_MASK, EPISODE_START, STATE_IN, TensorSpec
+from ..policy_io import ACTION_MASK, EPISODE_START, STATE_IN, PolicyIO, TensorSpec
 from .exact_policy import ExactPolicy
 
 
@@ -33,6 +33,11 @@ def mask_parts(action_space: spaces.Space) -> list[int]:
     if isinstance(action_space, spaces.MultiBinary):
         return [2] * int(np.prod(action_space.shape))
     raise TypeError(f"MaskablePPO has no masks for {type(action_space).__name__} actions")
+
+
+def parts_of_mask(io: "PolicyIO") -> list[int]:
+    """The part sizes of a graph's mask input, from its I/O description alone."""
+    return [int(n) for n in io.extra["mask_parts"]]
 
 
 def mask_spec(action_space: spaces.Space) -> TensorSpec:
@@ -56,6 +61,7 @@ class MaskedExactPolicy(ExactPolicy):
         self.parts = mask_parts(loaded.action_space)
         self.binary = isinstance(loaded.action_space, spaces.MultiBinary)
         self.io.action_mask = mask_spec(loaded.action_space)
+        self.io.extra["mask_parts"] = self.parts
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         observation = self._observation(inputs[: len(self.keys)])

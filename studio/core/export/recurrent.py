@@ -22,7 +22,7 @@ from stable_baselines3.common.policies import BaseModel
 
 from ..errors import ExportError
 from ..loading import LoadedModel
-from ..policy_io import STATE_IN, TensorSpec
+from ..policy_io import STATE_IN, TensorSpec, flat_state_shape
 from .exact_policy import ExactPolicy
 
 
@@ -33,8 +33,13 @@ def lstm_shape(policy: Any) -> list[int]:
 
 
 class RecurrentExactPolicy(ExactPolicy):
-    def __init__(self, loaded: LoadedModel) -> None:
+    """``flat_state``: the state in and out as ``[2 * layers, hidden]`` (the graph for TFLite: the Edge
+    TPU takes tensors whose dimensions larger than 1 are their innermost three, and [2, layers, 1,
+    hidden] has one more; the runtime reshapes, which moves no number)."""
+
+    def __init__(self, loaded: LoadedModel, flat_state: bool = False) -> None:
         super().__init__(loaded)
+        self.flat_state = flat_state
         lstm = self.policy.lstm_actor
         if lstm.bidirectional or getattr(lstm, "proj_size", 0):
             raise ExportError(loaded.path, "a bidirectional or projected LSTM is not what RecurrentPPO builds")
@@ -65,7 +70,8 @@ class RecurrentExactPolicy(ExactPolicy):
 
     def example_inputs(self, batch: int = 1) -> tuple[torch.Tensor, ...]:
         """One environment, one step: the graph's batch is 1."""
-        return (*super().example_inputs(1), torch.zeros(1), torch.zeros(self.io.recurrent_state.shape))
+        shape = self.io.recurrent_state.shape
+        return (*super().example_inputs(1), torch.zeros(1), torch.zeros(flat_state_shape(shape) if self.flat_state else shape))
 
 
 def _lstm_cell(lstm: torch.nn.LSTM, layer: int, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor) -> tuple[Any, Any]:

@@ -69,13 +69,15 @@ class LiteRTRuntime:
         if io.recurrent_state is not None:
             from ..carried import StateCarrier
 
+            self._state_shape = tuple(by_name.get(f"serving_default_{STATE_IN}:0", details[-1])["shape"])
             self._carrier = StateCarrier(io, self._step)
 
     def _step(self, feeds: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """One step of a recurrent graph: (action, state out)."""
+        """One step of a recurrent graph: (action, state out). The state goes in and out in the file's own
+        shape (``[2 * layers, hidden]`` for the studio's TFLite files): a reshape, the same numbers."""
         action = self._invoke(feeds, 0)
         index, quantization = self._outputs[1]
-        return action, _dequantize(self.interpreter.get_tensor(index), quantization)
+        return action, _dequantize(self.interpreter.get_tensor(index), quantization).reshape(feeds[STATE_IN].shape)
 
     def reset(self) -> None:
         if self._carrier is not None:
@@ -84,7 +86,8 @@ class LiteRTRuntime:
     def _invoke(self, feeds: dict[str, np.ndarray], row: int) -> np.ndarray:
         set_tensor = self.interpreter.set_tensor
         for name, index, dtype, quantization, channels_first in self._inputs:
-            value = feeds[name] if name == STATE_IN else feeds[name][row:row + 1]  # the state has no batch rows
+            # The LSTM state has no batch rows; it goes in in the file's own shape (the same numbers).
+            value = feeds[name].reshape(self._state_shape) if name == STATE_IN else feeds[name][row:row + 1]
             if channels_first:
                 value = value.transpose(0, 2, 3, 1)  # the graph's NCHW; onnx2tf's TFLite takes NHWC
             if quantization is not None:

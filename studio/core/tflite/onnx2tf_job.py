@@ -27,7 +27,7 @@ import numpy as np
 
 from ..children import neutral_cwd, python_module
 from ..errors import StageError
-from ..policy_io import STATE_IN, PolicyIO
+from ..policy_io import STATE_IN, PolicyIO, flat_state_shape
 
 SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
 # onnx2tf's outputs for a model named "policy", by the studio's artifact key.
@@ -74,8 +74,6 @@ def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor
     """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
     out = workdir / "out"
     command = ["-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
-    if io.recurrent_state is not None:
-        command += ["-kat", STATE_IN]  # [2, layers, 1, hidden] is no NCHW image: keep it as it is
     calibration: dict[str, Path] = {}
     own = int8 and io.recurrent_state is not None
     if int8:
@@ -89,7 +87,7 @@ def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor
     quantize = None
     if own:
         quantize = {"saved_model": str(out), "inputs": {k: str(v) for k, v in calibration.items()},
-                    "unbatched": [STATE_IN], "per_tensor": per_tensor,
+                    "unbatched": {STATE_IN: flat_state_shape(io.recurrent_state.shape)}, "per_tensor": per_tensor,
                     "outputs": {k: str(v) for k, v in outputs.items() if "int8" in k}}
     return Onnx2TfPlan(command, workdir, calibration, outputs, out, quantize)
 

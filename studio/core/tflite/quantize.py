@@ -16,17 +16,20 @@ from typing import Any, Iterator
 import numpy as np
 
 
-def _samples(inputs: dict[str, str], unbatched: list[str]) -> Iterator[dict[str, Any]]:
+def _samples(inputs: dict[str, str], unbatched: dict[str, list[int]]) -> Iterator[dict[str, Any]]:
+    """Sample ``k`` of every input: rows ``k:k+1`` of batched inputs, ``a[k]`` (in the graph's shape) of the others."""
     import tensorflow as tf
 
     arrays = {name: np.load(path).astype(np.float32) for name, path in inputs.items()}
     count = min(len(a) for a in arrays.values())
     for k in range(count):
-        yield {name: tf.convert_to_tensor(a[k] if name in unbatched else a[k:k + 1]) for name, a in arrays.items()}
+        yield {name: tf.convert_to_tensor(a[k].reshape(unbatched[name]) if name in unbatched else a[k:k + 1])
+               for name, a in arrays.items()}
 
 
 def quantize(request: dict[str, Any]) -> None:
-    """``request``: saved_model, inputs (name -> .npy), unbatched (names), per_tensor, outputs (key -> path)."""
+    """``request``: saved_model, inputs (name -> .npy), unbatched (name -> the graph's shape of one sample),
+    per_tensor, outputs (key -> path)."""
     import tensorflow as tf
 
     def converter() -> Any:
@@ -34,7 +37,7 @@ def quantize(request: dict[str, Any]) -> None:
         conv.optimizations = [tf.lite.Optimize.DEFAULT]
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.SELECT_TF_OPS]
         conv._experimental_disable_per_channel = bool(request.get("per_tensor"))
-        conv.representative_dataset = lambda: _samples(request["inputs"], request.get("unbatched", []))
+        conv.representative_dataset = lambda: _samples(request["inputs"], request.get("unbatched", {}))
         return conv
 
     outputs = request["outputs"]

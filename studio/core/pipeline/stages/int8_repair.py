@@ -127,7 +127,12 @@ class Int8RepairStage:
         assert io is not None
         progress.set(share, f"{method}: onnx2tf")
         workdir.mkdir(parents=True)
-        shutil.copyfile(onnx, workdir / "policy.onnx")
+        if onnx == ctx.run_dir / ctx.artifacts["onnx"].path:
+            from ...export.families import write_tflite_source
+
+            write_tflite_source(ctx.loaded, onnx, workdir / "policy.onnx")
+        else:
+            shutil.copyfile(onnx, workdir / "policy.onnx")
         plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8=True, per_tensor=per_tensor)
         if io.carried or io.recurrent_state is not None:
             from ...carried import calibration_inputs

@@ -94,7 +94,9 @@ class TFLiteConvertStage:
         try:
             # onnx2tf rewrites its input file (onnxsim): give it a copy, never the verified artifact.
             workdir.mkdir(parents=True)
-            shutil.copyfile(ctx.run_dir / onnx.path, workdir / "policy.onnx")
+            from ...export.families import write_tflite_source
+
+            write_tflite_source(ctx.loaded, ctx.run_dir / onnx.path, workdir / "policy.onnx")
             plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8)
             calibration = self._calibration(ctx, progress) if int8 else {}
             write_inputs(plan, io, calibration)
