@@ -15,12 +15,14 @@ import onnxruntime as ort
 import pytest
 from gymnasium import spaces
 from helpers import sample_batch
-from tiny_models import SPECS
+from tiny_models import ENV_IDS, SPECS
 
 from studio.core.algorithms import algorithm_class
 from studio.core.export.onnx_export import export_onnx_bytes
 from studio.core.export.masked import mask_parts
 from studio.core.loading import SCHEDULE_CONSTANTS, load_model
+from studio.core.pipeline.runner import execute
+from studio.core.pipeline.spec import ConvertSpec
 
 RECURRENT = sorted(name for name in SPECS if SPECS[name][0] == "RecurrentPPO")
 MASKABLE = sorted(name for name in SPECS if SPECS[name][0] == "MaskablePPO")
@@ -161,3 +163,18 @@ def test_image_graph_matches_predict(name: str, tiny_models_paths: dict[str, Pat
     expected, _ = model.predict(obs, deterministic=True)
     actual = np.concatenate([session.run(None, _graph_observation(session, obs, row))[0] for row in range(n)])
     _assert_actions(expected, actual, model.action_space)
+
+
+@pytest.mark.parametrize("name", RECURRENT + MASKABLE)
+def test_tiny_family_model_passes_the_onnx_stage(name: str, tiny_models_paths: dict[str, Path], tmp_path: Path) -> None:
+    """Through the pipeline: sampled observations carry masks and episode starts, rollouts (where the
+    environment exists) carry them from the environment, and the studio's own verification passes."""
+    spec = ConvertSpec(model=tiny_models_paths[name], out=tmp_path / "run", env_id=ENV_IDS.get(name),
+                       targets=["onnx"], samples=100, rollout_steps=100)
+    finished = execute(spec, emit=lambda event: None)
+    assert finished.status == "passed", finished.manifest["stages"]
+    sources = finished.manifest["artifacts"]["onnx"]["verification"]["sources"]
+    assert ("rollout" in sources) == (name in ENV_IDS)
+    detail = sources["sampled"]["observations"]
+    assert ("action_masks" in detail) == (name in MASKABLE)
+    assert ("episode_starts" in detail) == (name in RECURRENT)

@@ -234,3 +234,10 @@ def sampled_for(loaded: Any, n: int, seed: int, visited: Any = None) -> Any:
         starts = (np.arange(n) % SAMPLED_EPISODE == 0).astype(np.float32)
         detail["episode_starts"] = f"a new episode every {SAMPLED_EPISODE} observations, the state carried between"
     return ObservationSet(sampled.source, carry(sampled.batch, masks, starts), detail)
+
+
+def judges_for(loaded: Any) -> Callable[[], Callable[[Any], np.ndarray]] | None:
+    """A maker of fresh originals, one per rollout pane, for policies with memory (see ``LockstepRollout``)."""
+    if loaded.algo != "RecurrentPPO":
+        return None
+    return lambda: OriginalCarrier(loaded).predict

@@ -60,3 +60,24 @@ def write_tflite_source(loaded: LoadedModel, onnx_artifact: Any, target: Any) ->
     from .onnx_export import export_module_bytes
 
     target.write_bytes(export_module_bytes(exact_module(loaded, for_tflite=True), loaded.path))
+
+
+def describe_graph(loaded: LoadedModel) -> dict[str, Any]:
+    """The exported graph's inputs and outputs in words, and what remembers or masks, for ``inspect``."""
+    from ..policy_io import STATE_OUT
+
+    io = policy_io_of(loaded)
+    what = {"action_mask": "1 = allowed, SB3's mask layout", "episode_start": "1.0 at an episode's first step",
+            "lstm_state_in": "the actor's LSTM (h, c)"}
+    inputs = [{"name": spec.name, "shape": list(spec.shape), "what": what.get(spec.name, "")} for spec in io.graph_inputs]
+    outputs = [{"name": io.action.name, "shape": list(io.action.shape), "what": ""}]
+    info: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
+    if io.recurrent_state is not None:
+        outputs.append({"name": STATE_OUT, "shape": list(io.recurrent_state.shape), "what": "the state for the next step"})
+        policy = loaded.policy
+        critic = "shared with the actor" if policy.shared_lstm else "its own" if policy.lstm_critic is not None else "none"
+        info["memory"] = (f"LSTM, {io.recurrent_state.shape[1]} layer(s) of {io.recurrent_state.shape[3]}; "
+                          f"critic LSTM: {critic} (acting needs only the actor's)")
+    if loaded.algo == "CrossQ":
+        info["memory"] = "BatchRenorm (evaluation mode) folded into the linear layers after it"
+    return info

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from ...errors import EnvironmentUnavailableError, StageError
-from ...observations import rollout_observations, sample_observations
+from ...carried import sampled_for
+from ...observations import rollout_observations
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
@@ -67,7 +68,7 @@ class TFLiteConvertStage:
             reason = f"calibrated on {spec.calibration_steps} SAMPLED observations, not visited ones: {exc.problem}"
             progress.warn(reason)
             ctx.notes["calibration_warning"] = reason
-            observations = sample_observations(loaded.observation_space, spec.calibration_steps, seed, loaded.normalization)
+            observations = sampled_for(loaded, spec.calibration_steps, seed)
         else:
             observations = rollout_observations(
                 loaded.make_env, loaded.predict, spec.calibration_steps, seed, check=progress.check,
