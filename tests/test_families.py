@@ -178,3 +178,62 @@ def test_tiny_family_model_passes_the_onnx_stage(name: str, tiny_models_paths: d
     detail = sources["sampled"]["observations"]
     assert ("action_masks" in detail) == (name in MASKABLE)
     assert ("episode_starts" in detail) == (name in RECURRENT)
+
+
+@pytest.mark.slow
+def test_atari_policy_plays_through_the_zoo_wrappers(tmp_path: Path) -> None:
+    """An Atari CnnPolicy (ale-py's ROMs) in the zoo's layout: rollouts, int8 calibration and the closed loop
+    all go through AtariWrapper and 4 stacked frames, rebuilt from config.yml."""
+    from tiny_models import train_atari
+
+    model = train_atari(tmp_path / "zoo")
+    spec = ConvertSpec(model=model, out=tmp_path / "run", targets=["tflite-int8"], samples=50, rollout_steps=100,
+                       calibration_steps=100, episodes=2, max_episodes=2, repair_int8=False)
+    finished = execute(spec, emit=lambda event: None)
+    assert finished.status == "passed", finished.manifest["stages"]
+    manifest = finished.manifest
+    environment = manifest["environment"]
+    assert [w["name"] for w in environment["wrappers"]] == ["AtariWrapper"] and environment["frame_stack"] == 4
+    assert manifest["artifacts"]["onnx"]["verification"]["sources"]["rollout"]["count"] == 100
+    assert manifest["calibration"]["source"] == "rollout"
+    assert manifest["artifacts"]["tflite_int8"]["verification"]["closed_loop"]["episodes"] == 2
+
+
+AGENTS = Path(__file__).parent / "data" / "agents"
+TRAINED = {
+    "recurrentppo": AGENTS / "ppo_lstm/CartPoleNoVel-v1_1/CartPoleNoVel-v1.zip",
+    "maskableppo": AGENTS / "ppo_mask/WallGrid-v0_1/WallGrid-v0.zip",
+    "crossq": AGENTS / "crossq/Pendulum-v1_1/Pendulum-v1.zip",
+    "image": AGENTS / "ppo/CatchPixels-v0_1/CatchPixels-v0.zip",
+}
+
+
+@pytest.fixture(scope="module")
+def agent_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    """Each trained agent converted to every format once (fewer observations than the default run)."""
+    root = tmp_path_factory.mktemp("agent-runs")
+    manifests = {}
+    for name, model in TRAINED.items():
+        spec = ConvertSpec(model=model, out=root / name, targets=["all"], samples=300, rollout_steps=300,
+                           calibration_steps=500, episodes=10, max_episodes=20)
+        manifests[name] = execute(spec, emit=lambda event: None).manifest
+    return manifests
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(TRAINED))
+def test_trained_agent_goes_through_every_format(name: str, agent_runs: dict[str, dict]) -> None:
+    manifest = agent_runs[name]
+    assert manifest["status"] == "passed", {k: v["status"] for k, v in manifest["stages"].items()}
+    reference = manifest["closed_loop"]
+    spread = reference["original"]["mean"] - reference["random"]["mean"]
+    assert spread > 3 * max(reference["random"]["std"], 1e-9) / np.sqrt(reference["episodes"])  # beats random
+    artifacts = manifest["artifacts"]
+    for key in ("onnx", "tflite_fp32", "tflite_fp16"):
+        assert artifacts[key]["verification"]["passed"], (key, artifacts[key]["verification"]["failures"])
+    for key in ("tflite_fp32", "tflite_fp16", "tflite_int8"):
+        closed = artifacts[key]["verification"]["closed_loop"]
+        assert closed["verdict"] != "failed", (key, closed)
+    onnx = artifacts["onnx"]["verification"]["sources"]
+    for source in onnx.values():  # step by step with the state, with the masks: as predict acts
+        assert source.get("agreement_percent", 100.0) == 100.0

@@ -273,3 +273,28 @@ def rewrite_zip(path: Path, out: Path, data_entries: dict[str, Any] | None = Non
         for name, raw in files.items():
             archive.writestr(name, raw)
     return out
+
+
+def train_atari(folder: Path, env_id: str = "BreakoutNoFrameskip-v4") -> Path:
+    """A tiny PPO CnnPolicy on an Atari game, saved in the RL Zoo's layout with the zoo's Atari config
+    (AtariWrapper, 4 stacked frames): what the studio must rebuild around the policy to play it."""
+    import ale_py
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.atari_wrappers import AtariWrapper
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    gym.register_envs(ale_py)
+    venv = VecFrameStack(make_vec_env(env_id, n_envs=1, seed=0, wrapper_class=AtariWrapper), n_stack=4)
+    model = PPO("CnnPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu",
+                policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=64)))
+    model.learn(16)
+    run = folder / "ppo" / f"{env_id}_1"
+    (run / env_id).mkdir(parents=True, exist_ok=True)
+    model.save(run / f"{env_id}.zip")
+    tag = "!!python/object/apply:collections.OrderedDict\n"
+    (run / env_id / "config.yml").write_text(
+        tag + "- - [env_wrapper, [stable_baselines3.common.atari_wrappers.AtariWrapper]]\n  - [frame_stack, 4]\n"
+        "  - [policy, CnnPolicy]\n")
+    (run / env_id / "args.yml").write_text(tag + f"- - [algo, ppo]\n  - [env, {env_id}]\n")
+    return run / f"{env_id}.zip"
