@@ -237,3 +237,48 @@ def test_trained_agent_goes_through_every_format(name: str, agent_runs: dict[str
     onnx = artifacts["onnx"]["verification"]["sources"]
     for source in onnx.values():  # step by step with the state, with the masks: as predict acts
         assert source.get("agreement_percent", 100.0) == 100.0
+
+
+@pytest.mark.parametrize("name", ["ppo_image_discrete", "dqn_image_discrete"])
+def test_image_student_starts_as_the_original(name: str, tiny_models_paths: dict[str, Path]) -> None:
+    """The int8 repair's student for a CNN policy is the original's network: before any training, and
+    with fake quantisation off, it computes the distillation targets (centred logits, advantages)."""
+    import torch
+
+    from studio.core.int8.distill import teacher_targets
+    from studio.core.int8.image_student import ImageStudentPolicy
+
+    loaded = load_model(tiny_models_paths[name])
+    student = ImageStudentPolicy(loaded).quantize(False)
+    obs = sample_batch(loaded.observation_space, 32, seed=8)
+    targets = teacher_targets(loaded, obs)
+    with torch.no_grad():
+        values = student.values(torch.as_tensor(student.io.feeds(obs)["observation"]))
+    assert float((values - targets).abs().max()) <= 1e-5 * max(1.0, float(targets.abs().max()))
+
+
+@pytest.mark.slow
+def test_image_distillation_keeps_the_decisions_in_int8() -> None:
+    """Distilling the CNN agent: under int8 fake quantisation the student still decides as the original
+    on the states it visits, and it exports to an ONNX graph that decides as it does."""
+    import torch
+
+    from studio.core.export.onnx_export import export_module_bytes
+    from studio.core.int8.distill import DistillConfig, distill
+    from studio.core.observations import rollout_observations
+
+    loaded = load_model(TRAINED["image"])
+    states = rollout_observations(loaded.make_env, loaded.predict, 300, seed=11).batch
+    config = DistillConfig(rounds=1, epochs_first=2, epochs_round=1, student_steps=200)
+    student, how = distill(loaded, states, config)
+    assert how["student"]["initialised_from"] == "the original's layers"
+    feeds = student.io.feeds(states)["observation"]
+    student.quantize(True).calibrate(torch.as_tensor(feeds))
+    with torch.no_grad():
+        decided = student(torch.as_tensor(feeds)).numpy()
+    assert np.mean(decided == loaded.predict(states)) >= 0.98
+    session = ort.InferenceSession(export_module_bytes(student.quantize(False), loaded.path))
+    with torch.no_grad():
+        plain = student(torch.as_tensor(feeds)).numpy()
+    exported = np.concatenate([session.run(None, {"observation": feeds[i:i + 1]})[0] for i in range(len(feeds))])
+    np.testing.assert_array_equal(exported, plain)
