@@ -282,3 +282,31 @@ def test_image_distillation_keeps_the_decisions_in_int8() -> None:
         plain = student(torch.as_tensor(feeds)).numpy()
     exported = np.concatenate([session.run(None, {"observation": feeds[i:i + 1]})[0] for i in range(len(feeds))])
     np.testing.assert_array_equal(exported, plain)
+
+
+@pytest.mark.slow
+def test_rollout_judges_each_recurrent_pane_on_its_own_trajectory() -> None:
+    """Side-by-side rollouts: a judge per pane follows that pane's trajectory with its own LSTM state. With
+    one shared original, judging would step the original's memory twice per step and see departures
+    that are not there."""
+    from studio.core.carried import OriginalCarrier, judges_for
+    from studio.core.rollout import LockstepRollout
+    from studio.core.runtimes.onnx import OnnxRuntime
+
+    loaded = load_model(TRAINED["recurrentppo"])
+    data, io = export_onnx_bytes(loaded)
+
+    def agreement(judges) -> tuple[float, dict]:  # noqa: ANN001
+        original = OriginalCarrier(loaded)
+        rollout = LockstepRollout(loaded.make_env, {"sb3": original.predict, "onnxruntime": OnnxRuntime(data, io).predict},
+                                  episodes=1, seed=3, render=False, discrete=True, judges=judges)
+        while not rollout.finished:
+            rollout.step()
+        rows = {row["runtime"]: row for row in rollout.summary()}
+        return rows["onnxruntime"]["agreement_percent"], rows
+
+    judged, rows = agreement(judges_for(loaded))
+    assert judged == 100.0
+    assert rows["onnxruntime"]["mean_return"] == rows["sb3"]["mean_return"] > 100
+    shared, _ = agreement(None)
+    assert shared < 100.0
