@@ -10,12 +10,11 @@ model was made; and the Edge TPU readiness line.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+import argparse
 import tempfile
-import time
 from pathlib import Path
+
+from converted import convert
 
 AGENTS = Path(__file__).resolve().parents[1] / "tests" / "data" / "agents"
 FORMATS = [("onnx", "ONNX"), ("tflite_fp32", "float32"), ("tflite_fp16", "float16"), ("tflite_int8", "int8")]
@@ -31,20 +30,19 @@ def _fidelity(artifact: dict) -> str:
 
 
 def main() -> None:
-    models = [Path(p) for p in sys.argv[1:]] or sorted(AGENTS.glob("*/*/*.zip"))
-    out = Path(tempfile.mkdtemp(prefix="sb3-studio-families-"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("models", nargs="*", type=Path)
+    parser.add_argument("--out", type=Path, help="run folders here (kept; a second run restores what is unchanged)")
+    args = parser.parse_args()
+    models = args.models or sorted(AGENTS.glob("*/*/*.zip"))
+    out = args.out or Path(tempfile.mkdtemp(prefix="sb3-studio-families-"))
     for model in models:
-        run = out / f"{model.parent.parent.name}-{model.stem}"
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "studio.cli", "convert", str(model), "--to", "all", "--out", str(run)],
-                       capture_output=True, text=True)
-        seconds = time.perf_counter() - start
-        manifest = json.loads((run / "run.json").read_text())
+        manifest, seconds = convert(model, "all", out)
         reference = manifest["closed_loop"]
         artifacts = manifest["artifacts"]
         cells = [_fidelity(artifacts[key]) if key in artifacts else "-" for key, _ in FORMATS]
         how = artifacts.get("tflite_int8", {}).get("method", "plain")
-        readiness = manifest["stages"].get("edgetpu-readiness", {}).get("result", "")
+        readiness = next((stage["summary"] for stage in manifest["stages"] if stage["name"] == "edgetpu-readiness"), "")
         print(f"{manifest['model']['algorithm']} {reference['env_id']}: original {reference['original']['mean']:.2f} "
               f"vs random {reference['random']['mean']:.2f} ({reference['episodes']} episodes); "
               + "; ".join(f"{label} {cell}" for (_, label), cell in zip(FORMATS, cells))

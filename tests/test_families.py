@@ -224,7 +224,7 @@ def agent_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
 @pytest.mark.parametrize("name", sorted(TRAINED))
 def test_trained_agent_goes_through_every_format(name: str, agent_runs: dict[str, dict]) -> None:
     manifest = agent_runs[name]
-    assert manifest["status"] == "passed", {k: v["status"] for k, v in manifest["stages"].items()}
+    assert manifest["status"] == "passed", {stage["name"]: stage["status"] for stage in manifest["stages"]}
     reference = manifest["closed_loop"]
     spread = reference["original"]["mean"] - reference["random"]["mean"]
     assert spread > 3 * max(reference["random"]["std"], 1e-9) / np.sqrt(reference["episodes"])  # beats random

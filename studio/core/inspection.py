@@ -110,19 +110,25 @@ def format_inspection(info: dict[str, Any]) -> str:
         ("Action", info["action_space"]),
         ("Network", f"{net['features_extractor']} -> {arch} {net['activation'] or ''}".rstrip()),
         ("Parameters", f"{info['parameters']:,} ({info['acting_parameters']:,} choose the action)"),
-        ("Graph inputs", ", ".join(_tensor(t) for t in info["graph"]["inputs"])),
-        ("Graph outputs", ", ".join(_tensor(t) for t in info["graph"]["outputs"])),
+        *_graph_rows(info.get("graph")),
         ("Saved with", f"SB3 {saved['stable_baselines3'] or 'unknown (very old)'}, Python {saved['python'] or 'unknown'}"),
         ("gSDE", "yes" if info["gsde"] else "no"),
         ("Normalisation", f"VecNormalize from {norm['source']} (clip {norm['clip_obs']:g})" if norm["present"] else "none"),
         ("Environment", env_line),
     ]
-    if info["graph"].get("memory"):
+    if (info.get("graph") or {}).get("memory"):
         rows.insert(6, ("Inside", info["graph"]["memory"]))
     rows += [("Env note", note) for note in env.get("migrated") or []]
     rows += [("Note", note) for note in info["notes"]]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _graph_rows(graph: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not graph:  # described before graphs were (a cached description)
+        return []
+    return [("Graph inputs", ", ".join(_tensor(t) for t in graph["inputs"])),
+            ("Graph outputs", ", ".join(_tensor(t) for t in graph["outputs"]))]
 
 
 def _tensor(tensor: dict[str, Any]) -> str:
