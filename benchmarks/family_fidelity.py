@@ -42,6 +42,8 @@ def main() -> None:
         artifacts = manifest["artifacts"]
         cells = [_fidelity(artifacts[key]) if key in artifacts else "-" for key, _ in FORMATS]
         how = artifacts.get("tflite_int8", {}).get("method", "plain")
+        if "tflite_int8_plain" in artifacts:
+            how += f" (plain int8: {_fidelity(artifacts['tflite_int8_plain'])})"
         readiness = next((stage["summary"] for stage in manifest["stages"] if stage["name"] == "edgetpu-readiness"), "")
         print(f"{manifest['model']['algorithm']} {reference['env_id']}: original {reference['original']['mean']:.2f} "
               f"vs random {reference['random']['mean']:.2f} ({reference['episodes']} episodes); "

@@ -275,7 +275,7 @@ def rewrite_zip(path: Path, out: Path, data_entries: dict[str, Any] | None = Non
     return out
 
 
-def train_atari(folder: Path, env_id: str = "BreakoutNoFrameskip-v4") -> Path:
+def train_atari(folder: Path, env_id: str = "BreakoutNoFrameskip-v4", features_dim: int = 64) -> Path:
     """A tiny PPO CnnPolicy on an Atari game, saved in the RL Zoo's layout with the zoo's Atari config
     (AtariWrapper, 4 stacked frames): what the studio must rebuild around the policy to play it."""
     import ale_py
@@ -287,7 +287,7 @@ def train_atari(folder: Path, env_id: str = "BreakoutNoFrameskip-v4") -> Path:
     gym.register_envs(ale_py)
     venv = VecFrameStack(make_vec_env(env_id, n_envs=1, seed=0, wrapper_class=AtariWrapper), n_stack=4)
     model = PPO("CnnPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu",
-                policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=64)))
+                policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=features_dim)))
     model.learn(16)
     run = folder / "ppo" / f"{env_id}_1"
     (run / env_id).mkdir(parents=True, exist_ok=True)
