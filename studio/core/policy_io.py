@@ -92,7 +92,8 @@ class PolicyIO:
         carries the action mask and episode starts). Carried inputs left out take their neutral value:
         everything allowed, no episode start. The LSTM state is not among them."""
         carrier = isinstance(observation, dict)
-        if not carrier and not self.dict_observation and not self.inputs[0].channels_first and not self.carried:
+        plain = self.action_mask is None and self.recurrent_state is None
+        if plain and not carrier and not self.dict_observation and not self.inputs[0].channels_first:
             spec = self.inputs[0]  # the common case, kept short: it runs on every call of every runtime
             return {spec.name: np.asarray(observation, dtype=np.float32).reshape((-1, *spec.shape))}
         feeds = {}
