@@ -7,12 +7,11 @@ with the closed-loop score (1 = as good as the original, 0 = random) over the ru
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from converted import convert
 
 ZOO = Path(__file__).resolve().parents[2] / "shared" / "zoo-sample"
 
@@ -22,12 +21,7 @@ def main() -> None:
     out = Path(tempfile.mkdtemp(prefix="sb3-studio-int8-"))
     rows = []
     for model in models:
-        run = out / f"{model.parent.parent.name}-{model.stem}"
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "studio.cli", "convert", str(model), "--to", "tflite-int8", "--out", str(run)],
-                       capture_output=True, text=True)
-        seconds = time.perf_counter() - start
-        manifest = json.loads((run / "run.json").read_text())
+        manifest, seconds = convert(model, "tflite-int8", out)
         kept = manifest["artifacts"]["tflite_int8"]
         plain = manifest["artifacts"].get("tflite_int8_plain", kept)
         closed_plain = plain["verification"]["closed_loop"]

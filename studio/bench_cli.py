@@ -39,7 +39,7 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
 def bench(target: Path, args: argparse.Namespace) -> int:
     from .core.bench import report
     from .core.bench.targets import targets_for_run
-    from .core.observations import sample_observations
+    from .core.carried import sampled_for
     from .core.loading import load_model
     from .core.pipeline.run_folder import checked_manifest
 
@@ -56,7 +56,7 @@ def bench(target: Path, args: argparse.Namespace) -> int:
     model = manifest["model"]
     loaded = load_model(model.get("resolved") or model["file"])
     options = options_from(args)
-    observations = sample_observations(loaded.observation_space, 256, options.seed, loaded.normalization).batch
+    observations = sampled_for(loaded, 256, options.seed).batch  # masks and episode starts where the policy takes them
     results = None
     for event in run_bench(targets, observations, options):
         if isinstance(event, RuntimeReady):

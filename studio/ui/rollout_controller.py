@@ -30,15 +30,13 @@ class RolloutSettings:
     pane_width: int = 320
 
 
-def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bool]:
-    """Predict functions for the chosen runtimes, the reasons of those that cannot run, discrete or not."""
+def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], Any]:
+    """Predict functions for the chosen runtimes, the reasons of those that cannot run, the original."""
     from studio.core.bench.targets import RuntimeTarget, open_runtime, targets_for_run
     from studio.core.runtimes.base import RuntimeUnavailable
 
     targets = {t.name: t for t in (targets_for_run(settings.run_dir) if settings.run_dir else [])}
     targets.setdefault("sb3", RuntimeTarget("sb3", str(settings.model), settings.env_id))
-    from gymnasium import spaces
-
     original = open_runtime(targets["sb3"])
     predicts, unavailable = {"sb3": original.predict}, {}
     for name in [r for r in settings.runtimes if r != "sb3"]:
@@ -49,7 +47,13 @@ def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bo
             predicts[name] = open_runtime(targets[name]).predict
         except RuntimeUnavailable as exc:
             unavailable[name] = f"{exc.reason} ({exc.hint})"
-    return predicts, unavailable, not isinstance(original.loaded.action_space, spaces.Box)
+    return predicts, unavailable, original.loaded
+
+
+def discrete_actions(loaded: Any) -> bool:
+    from gymnasium import spaces
+
+    return not isinstance(loaded.action_space, spaces.Box)
 
 
 def snapshot(rollout: Any, width: int) -> list[dict[str, Any]]:
@@ -81,6 +85,7 @@ class _RolloutWorker(QObject):
 
     @Slot()
     def loop(self) -> None:  # noqa: C901 - one small state machine
+        from studio.core.carried import judges_for
         from studio.core.closed_loop import random_returns
         from studio.core.recording import Recorder, compose
         from studio.core.rollout import LockstepRollout
@@ -101,10 +106,12 @@ class _RolloutWorker(QObject):
                     recorder.discard()
                 settings, rollout, recorder, playing = value, None, None, False
                 try:
-                    predicts, unavailable, discrete = _open(settings)
-                    rollout = LockstepRollout(settings.env_id, predicts, settings.episodes, settings.seed,
-                                              settings.tolerance, render=True, discrete=discrete)
-                    random_mean = float(np.mean(random_returns(settings.env_id, settings.episodes, settings.seed)))
+                    predicts, unavailable, loaded = _open(settings)
+                    # The model's own environment (zoo wrappers, frames, masks and episode starts carried).
+                    rollout = LockstepRollout(loaded.make_env, predicts, settings.episodes, settings.seed,
+                                              settings.tolerance, render=True, discrete=discrete_actions(loaded),
+                                              judges=judges_for(loaded))
+                    random_mean = float(np.mean(random_returns(loaded.make_env, settings.episodes, settings.seed)))
                 except Exception as exc:  # noqa: BLE001 - shown in the panel, never a silent death
                     self.problem.emit(f"{type(exc).__name__}: {exc}")
                     continue

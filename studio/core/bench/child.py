@@ -68,7 +68,10 @@ def _raw_calls(runtime: Any, batches: list[Any]) -> tuple[Any, list[Any]] | None
     """The runtime's bare call and its prepared inputs (one per batch), where the runtime offers it."""
     if not hasattr(runtime, "raw_call_for"):
         return None
-    prepared = [runtime.raw_call_for(batch) for batch in batches]
+    try:
+        prepared = [runtime.raw_call_for(batch) for batch in batches]
+    except NotImplementedError:  # a policy that carries a mask or an LSTM state: no single bare call
+        return None
     return prepared[0][0], [inputs for _, inputs in prepared]
 
 

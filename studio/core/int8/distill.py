@@ -8,7 +8,7 @@ original. The result is a different network; the caller records how it was made.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -89,24 +89,34 @@ def distill(
     check: Callable[[], None] = lambda: None,
 ) -> tuple[StudentPolicy, dict[str, Any]]:
     """Train a student on ``states`` (raw observations the original visits) and its own, DAgger-style."""
+    from .image_student import ImageStudentPolicy, is_image_policy
+
+    if loaded.algo in ("RecurrentPPO", "MaskablePPO"):
+        raise ValueError(f"a {loaded.algo} student would need the LSTM state or the masks: not made (yet)")
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     started = time.perf_counter()
-    default_hidden, activation = acting_layers(loaded)
-    hidden = config.hidden or default_hidden
     targets = teacher_targets(loaded, states)
-    student = StudentPolicy(loaded, hidden, activation, targets.shape[1])
-    found = acting_mlp(loaded) if config.warm_start else None
-    warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
-    data = torch.as_tensor(np.asarray(states, np.float32).reshape(len(states), -1).reshape((len(states), *student.io.inputs[0].shape)))
+    student: StudentPolicy
+    if is_image_policy(loaded):  # the original's CNN itself, fine-tuned: fewer, costlier epochs
+        student, warm, hidden, activation = ImageStudentPolicy(loaded), True, ["the original's CNN"], nn.ReLU
+        config = replace(config, epochs_first=min(config.epochs_first, 8), epochs_round=min(config.epochs_round, 4),
+                         rounds=min(config.rounds, 2), student_steps=min(config.student_steps, 500), lr=min(config.lr, 2e-4))
+    else:
+        default_hidden, activation = acting_layers(loaded)
+        hidden = config.hidden or default_hidden
+        student = StudentPolicy(loaded, hidden, activation, targets.shape[1])
+        found = acting_mlp(loaded) if config.warm_start else None
+        warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
+    data = torch.as_tensor(_graph_layout(student, states))
     losses = [_fit(student, data, targets, config.epochs_first, config, check, generator)]
     progress(0.3, f"student fitted on {len(data)} states the original visits")
     for round_index in range(config.rounds):
         visited = rollout_observations(loaded.make_env, student.act, config.student_steps,
                                        config.seed + 1000 * (round_index + 1), check=check).batch
-        visited = np.asarray(visited, np.float32).reshape((-1, *student.io.inputs[0].shape))
-        data = torch.cat([data, torch.as_tensor(visited)])
         targets = torch.cat([targets, teacher_targets(loaded, visited)])
+        visited = _graph_layout(student, visited)
+        data = torch.cat([data, torch.as_tensor(visited)])
         losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator))
         progress(0.3 + 0.6 * (round_index + 1) / max(1, config.rounds), f"DAgger round {round_index + 1}: {len(data)} states")
     student.quantize(False)
@@ -121,6 +131,11 @@ def distill(
                      "final_losses": [round(v, 6) for v in losses], "seconds": round(time.perf_counter() - started, 2)},
     }
     return student, report
+
+
+def _graph_layout(student: StudentPolicy, states: Any) -> np.ndarray:
+    """Raw observations as the student's graph takes them (float32; images channels first)."""
+    return student.io.feeds(np.asarray(states))[student.io.inputs[0].name]
 
 
 def _target_words(loaded: LoadedModel) -> str:

@@ -37,12 +37,24 @@ class OnnxRuntime:
         source = model if isinstance(model, bytes) else str(model)
         self.session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
         self.io = io
+        self._carrier = None
+        if io.recurrent_state is not None:
+            from ..carried import StateCarrier
+
+            self._carrier = StateCarrier(io, lambda feeds: tuple(self.session.run(io.output_names, feeds)))
         self.predict: Callable[[Any], np.ndarray] = self._direct() if io.plain else self._general
 
     def _general(self, observation: Any) -> np.ndarray:
-        (output,) = self.session.run(["action"], self.io.feeds(observation))
+        feeds = self.io.feeds(observation)
+        if self._carrier is not None:
+            return self.io.action_from(self._carrier.actions(feeds))
+        (output,) = self.session.run(["action"], feeds)
         return self.io.action_from(output)
 
+    def reset(self) -> None:
+        """Start from a zero LSTM state (recurrent policies; nothing otherwise)."""
+        if self._carrier is not None:
+            self._carrier.reset()
     def _direct(self) -> Callable[[Any], np.ndarray]:
         run, names, general = self.session.run, ["action"], self._general
         feeds: dict[str, Any] = {self.io.inputs[0].name: None}

@@ -127,9 +127,19 @@ class Int8RepairStage:
         assert io is not None
         progress.set(share, f"{method}: onnx2tf")
         workdir.mkdir(parents=True)
-        shutil.copyfile(onnx, workdir / "policy.onnx")
+        if onnx == ctx.run_dir / ctx.artifacts["onnx"].path:
+            from ...export.families import write_tflite_source
+
+            write_tflite_source(ctx.loaded, onnx, workdir / "policy.onnx")
+        else:
+            shutil.copyfile(onnx, workdir / "policy.onnx")
         plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8=True, per_tensor=per_tensor)
-        write_inputs(plan, io, states if isinstance(states, dict) else {"observation": states})
+        if io.carried or io.recurrent_state is not None:
+            from ...carried import calibration_inputs
+
+            write_inputs(plan, io, calibration_inputs(ctx.loaded, io, states))  # masks, starts, LSTM states
+        else:
+            write_inputs(plan, io, states if isinstance(states, dict) else {"observation": states})
         Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
         runtime = LiteRTRuntime(plan.outputs["tflite_int8"], io)
         report, text = assess(ctx, runtime.predict, None, method, progress, min_score=ctx.spec.int8_min_score)

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 
 from ...errors import EnvironmentUnavailableError, StageError
-from ...observations import rollout_observations, sample_observations
+from ...carried import sampled_for
+from ...observations import rollout_observations
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
@@ -71,7 +72,7 @@ class TFLiteConvertStage:
             reason = f"calibrated on {spec.calibration_steps} SAMPLED observations, not visited ones: {exc.problem}"
             progress.warn(reason)
             ctx.notes["calibration_warning"] = reason
-            observations = sample_observations(loaded.observation_space, spec.calibration_steps, seed, loaded.normalization)
+            observations = sampled_for(loaded, spec.calibration_steps, seed)
         else:
             observations = rollout_observations(
                 loaded.make_env, loaded.predict, spec.calibration_steps, seed, check=progress.check,
@@ -80,6 +81,10 @@ class TFLiteConvertStage:
         ctx.notes["calibration"] = {"source": observations.source, **observations.detail}
         ctx.calibration = observations
         batch = observations.batch
+        if ctx.io is not None and (ctx.io.carried or ctx.io.recurrent_state is not None):
+            from ...carried import calibration_inputs
+
+            return calibration_inputs(loaded, ctx.io, batch)  # masks, episode starts, LSTM states too
         return batch if isinstance(batch, dict) else {"observation": batch}
 
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
@@ -94,7 +99,9 @@ class TFLiteConvertStage:
         try:
             # onnx2tf rewrites its input file (onnxsim): give it a copy, never the verified artifact.
             workdir.mkdir(parents=True)
-            shutil.copyfile(ctx.run_dir / onnx.path, workdir / "policy.onnx")
+            from ...export.families import write_tflite_source
+
+            write_tflite_source(ctx.loaded, ctx.run_dir / onnx.path, workdir / "policy.onnx")
             plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8)
             calibration = self._calibration(ctx, progress) if int8 else {}
             write_inputs(plan, io, calibration)

@@ -81,7 +81,7 @@ class VerifyTFLiteStage:
         import os
         import shutil
 
-        from ...export.exact_policy import ExactPolicy
+        from ...export.families import exact_module
         from ...export.onnx_export import export_module_bytes
         from ...export.split_first_layer import split_first_layer
         from ...loading import load_model
@@ -101,7 +101,7 @@ class VerifyTFLiteStage:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir()
         try:
-            (workdir / "policy.onnx").write_bytes(export_module_bytes(ExactPolicy(loaded).eval(), loaded.path))
+            (workdir / "policy.onnx").write_bytes(export_module_bytes(exact_module(loaded, for_tflite=True), loaded.path))
             plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), ctx.io, int8=False)
             Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
             candidate = plan.outputs["tflite_fp16"]
