@@ -14,7 +14,13 @@ from ...runtimes.litert import LiteRTRuntime
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
-from .deploy_common import folder_artifact, judgement, judgement_json, staged_folder
+from .deploy_common import (
+    folder_artifact,
+    judgement,
+    judgement_json,
+    not_carried,
+    staged_folder,
+)
 from .reference import float_reference
 
 FOLDER = "bundle"
@@ -33,6 +39,9 @@ class BundleStage:
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         loaded, io = ctx.loaded, ctx.io
         assert loaded is not None and io is not None
+        reason = not_carried(ctx, "the device bundle")
+        if reason:
+            return StageResult("", skipped=reason)
         present = {key: ctx.artifacts[key] for key in FILES if key in ctx.artifacts}
         if "tflite_fp32" not in present and "tflite_int8" not in present:
             raise StageError(ctx.run_dir, "the bundle needs the TFLite models, and none was made")

@@ -14,6 +14,23 @@ from ..spec import ConvertSpec
 from .tflite import move_dir, tree_bytes, tree_sha
 
 
+def not_carried(ctx: RunContext, target: str) -> str | None:
+    """Why ``target`` cannot take this policy, when it carries an action mask or an LSTM state from step to step
+    (MaskablePPO, RecurrentPPO): the deploy targets' code passes only the observation. None when it can."""
+    io = ctx.io if ctx.io is not None else None
+    if io is None and ctx.loaded is not None:
+        from ...export.families import policy_io_of
+
+        io = policy_io_of(ctx.loaded)
+    if io is not None and io.recurrent_state is not None:
+        return (f"{target} does not carry a recurrent policy's LSTM state from step to step yet; its ONNX and "
+                "TFLite graphs take the state as an input (lstm_state_in/lstm_state_out)")
+    if io is not None and io.action_mask is not None:
+        return (f"{target} does not pass a maskable policy's action mask yet; its ONNX and TFLite graphs take "
+                "it as an input (action_mask)")
+    return None
+
+
 def judgement(kind: str, spec: ConvertSpec) -> Thresholds | None:
     """The bounds every artifact of this kind gets: float ones as TFLite float32, int8 ones as TFLite int8
     (``None``: measured and reported)."""

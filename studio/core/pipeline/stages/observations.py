@@ -8,8 +8,8 @@ the space's bounds), and the run says so.
 
 from __future__ import annotations
 
-from ...errors import EnvironmentUnavailableError
 from ...carried import sampled_for
+from ...errors import EnvironmentUnavailableError
 from ...observations import rollout_observations
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec

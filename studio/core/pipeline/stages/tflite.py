@@ -12,8 +12,8 @@ import os
 import shutil
 from pathlib import Path
 
-from ...errors import EnvironmentUnavailableError, StageError
 from ...carried import sampled_for
+from ...errors import EnvironmentUnavailableError, StageError
 from ...observations import rollout_observations
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext

@@ -20,7 +20,7 @@ from ...verification import compare_actions
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
-from .deploy_common import folder_artifact, judgement, staged_folder
+from .deploy_common import folder_artifact, judgement, not_carried, staged_folder
 
 FOLDER = "tflite_micro"
 MODEL = "policy_micro.tflite"
@@ -40,6 +40,9 @@ class TFLiteMicroStage:
 
         io = ctx.io
         assert io is not None
+        reason = not_carried(ctx, "TFLite Micro")
+        if reason:
+            return StageResult("", skipped=reason)
         int8 = ctx.artifacts["tflite_int8"]
         data, changes, ops = micro_model((ctx.run_dir / int8.path).read_bytes())
         for change in changes:

@@ -24,7 +24,7 @@ from ...verification import summarize, verify
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
-from .deploy_common import folder_artifact, judgement, staged_folder
+from .deploy_common import folder_artifact, judgement, not_carried, staged_folder
 from .reference import float_reference
 
 FOLDER = "torchscript"
@@ -46,6 +46,9 @@ class TorchScriptStage:
 
         loaded = ctx.loaded
         assert loaded is not None
+        reason = not_carried(ctx, "TorchScript")
+        if reason:
+            return StageResult("", skipped=reason)
         progress.set(0.05, "tracing")
         data, io, how = export_torchscript_bytes(loaded)
         progress.log(f"TorchScript: {how}")

@@ -10,9 +10,9 @@ int8 is measured and reported: it is where policies break, and the int8 repair s
 
 from __future__ import annotations
 
+from ...closed_loop import describe
 from ...errors import VerificationFailed
 from ...runtimes.litert import LiteRTRuntime
-from ...closed_loop import describe
 from ...verification import Thresholds
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec

@@ -15,7 +15,7 @@ from ...runtimes.ort_web import OrtWebRuntime
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
-from .deploy_common import folder_artifact, judgement, staged_folder
+from .deploy_common import folder_artifact, judgement, not_carried, staged_folder
 
 FOLDER = "web"
 EXAMPLES = 16
@@ -33,6 +33,9 @@ class WebStage:
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         from ...deploy.web import find_node, find_ort_web, write_web_folder
         from ..assess import assess
+        reason = not_carried(ctx, "the browser target")
+        if reason:
+            return StageResult("", skipped=reason)
 
         loaded, io = ctx.loaded, ctx.io
         assert loaded is not None and io is not None
