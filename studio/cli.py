@@ -224,6 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--depths", default="2,4,8,16", help="sweep depths (2,4,8,16)")
     bench.set_defaults(func=cmd_bench)
 
+    from .device_cli import add_parser as add_device_parser
+
+    add_device_parser(sub)
+
     gui = sub.add_parser("gui", help="open the studio window (the default)")
     gui.add_argument("paths", nargs="*", help="models to open")
     gui.add_argument("--startup-probe", action="store_true", help=argparse.SUPPRESS)
