@@ -146,3 +146,12 @@ def processes_in(folder: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory):
+    """One server per test module (import this fixture into the module)."""
+    server = SSHServer(tmp_path_factory.mktemp("sshd"))
+    server.start()
+    yield server
+    server.stop()

@@ -14,7 +14,7 @@ import venv
 from pathlib import Path
 
 import pytest
-from sshd_server import SSHServer, key_fingerprint, keygen
+from sshd_server import SSHServer, key_fingerprint, keygen, sshd  # noqa: F401 - the fixture
 
 from studio.core.devices.host_keys import HostKeyQuestion
 from studio.core.devices.probe import check_device
@@ -23,14 +23,6 @@ from studio.core.errors import (AuthenticationRefused, DeviceUnreachable, HostKe
                                 RemoteCommandError)
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory):
-    server = SSHServer(tmp_path_factory.mktemp("sshd"))
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

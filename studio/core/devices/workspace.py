@@ -109,9 +109,12 @@ class RemoteFolder:
     def get(self, name: str, local: Path) -> None:
         self.connection.sftp.get(f"{self.path}/{name}", str(local))
 
-    def run(self, argv: list[str], timeout: float, cancel: threading.Event | None = None) -> Completed:
+    def run(self, argv: list[str], timeout: float, cancel: threading.Event | None = None,
+            merge_stderr: bool = False) -> Completed:
         """Run ``argv`` in this folder; its pid is kept in ``.pid`` so that cleaning up can stop it."""
         command = f"cd {shlex.quote(self.path)} && echo $$ > .pid && exec {shlex.join(argv)}"
+        if merge_stderr:
+            command += " 2>&1"
         return self.connection.run(command, timeout=timeout, cancel=cancel)
 
 

@@ -38,6 +38,7 @@ class ConvertSpec:
     repair_int8: bool = True
     student_hidden: list[int] | None = None  # distillation: the student's hidden layers (default: the original's)
     edgetpu_compiler: Path | None = None  # default: $SB3_STUDIO_EDGETPU_COMPILER or PATH
+    edgetpu_device: str | None = None  # a compile host (sb3-studio device add ... --compile-host) instead
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
@@ -90,6 +91,8 @@ class ConvertSpec:
                 args += [flag, str(value)]
         if not self.repair_int8:
             args.append("--no-int8-repair")
+        if self.edgetpu_device:
+            args += ["--edgetpu-device", self.edgetpu_device]
         if self.student_hidden:
             args += ["--student", ",".join(str(h) for h in self.student_hidden)]
         if self.trust:
