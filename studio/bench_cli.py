@@ -38,9 +38,6 @@ def options_from(args: argparse.Namespace) -> BenchOptions:
 
 def bench(target: Path, args: argparse.Namespace) -> int:
     from .core.bench import report
-    from .core.bench.targets import targets_for_run
-    from .core.carried import sampled_for
-    from .core.loading import load_model
     from .core.pipeline.run_folder import checked_manifest
 
     if args.sweep:
@@ -50,8 +47,28 @@ def bench(target: Path, args: argparse.Namespace) -> int:
     if not target.exists():
         print(f"error: {target}: no such file or folder", file=sys.stderr)
         return 2
+    if args.device_only and not args.device:
+        print("error: --device-only needs at least one --device", file=sys.stderr)
+        return 2
     run_dir = _run_folder(target)
     manifest = checked_manifest(run_dir)
+    devices = _devices(run_dir, args.device or [])  # before measuring anything: a bad name fails at once
+    results = {"options": options_from(args).__dict__, "runtimes": {}} if args.device_only else _local(run_dir, manifest, args)
+    if results is None:
+        return 1
+    failed = _on_devices(results, run_dir / "bundle", devices, args)
+    results["run"] = str(run_dir)
+    print(report.table(results))
+    report.write(results, run_dir / "bench")
+    print(f"\nwritten: {run_dir / 'bench' / 'bench.json'} and bench.csv", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _local(run_dir: Path, manifest: dict, args: argparse.Namespace) -> dict | None:
+    from .core.bench.targets import targets_for_run
+    from .core.carried import sampled_for
+    from .core.loading import load_model
+
     targets = targets_for_run(run_dir, threads=args.threads, only=args.runtime)
     model = manifest["model"]
     loaded = load_model(model.get("resolved") or model["file"])
@@ -68,10 +85,38 @@ def bench(target: Path, args: argparse.Namespace) -> int:
             print(f"  round {event.round + 1}/{options.rounds} done (batch {event.batch})", file=sys.stderr)
         elif isinstance(event, BenchFinished):
             results = event.results
-    if results is None:
-        return 1
-    results["run"] = str(run_dir)
-    print(report.table(results))
-    report.write(results, run_dir / "bench")
-    print(f"\nwritten: {run_dir / 'bench' / 'bench.json'} and bench.csv", file=sys.stderr)
-    return 0
+    return results
+
+
+def _devices(run_dir: Path, names: list[str]) -> list:
+    if not names:
+        return []
+    from .core.devices.remote_bench import read_bundle
+    from .core.devices.store import DeviceStore
+
+    store = DeviceStore()
+    devices = [store.get(name) for name in names]
+    read_bundle(run_dir / "bundle")
+    return devices
+
+
+def _on_devices(results: dict, bundle: Path, devices: list, args: argparse.Namespace) -> bool:
+    """Run the bundle on each device and put its rows beside the local ones; True if any failed."""
+    from .core.devices.remote_bench import check_remote, merge, merge_failure
+    from .core.devices.store import DeviceStore
+    from .core.errors import DeviceError
+
+    failed = False
+    for device in devices:
+        print(f"  {device.name}: running the bundle's check on {device.url}", file=sys.stderr)
+        try:
+            check = check_remote(device, DeviceStore(), bundle, calls=args.calls, warmup=args.warmup,
+                                 timeout=args.device_timeout, accept_new_host_key=args.accept_new_host_key)
+        except DeviceError as exc:
+            print(f"  {device.name}: {exc.line()}", file=sys.stderr)
+            merge_failure(results, device, exc)
+            failed = True
+            continue
+        merge(results, device, check, bundle)
+        failed |= any(result.get("status") == "failed" for result in check["results"])
+    return failed

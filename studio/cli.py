@@ -222,6 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, action="append", help="batch sizes (1; repeat for more)")
     bench.add_argument("--threads", type=int, default=1, help="threads per runtime (1)")
     bench.add_argument("--runtime", action="append", help="only these runtimes (repeat)")
+    bench.add_argument("--device", action="append", metavar="NAME",
+                       help="also run the run's bundle on this device over SSH (repeat; see 'sb3-studio device')")
+    bench.add_argument("--device-only", action="store_true", help="with --device: measure no local runtime")
+    bench.add_argument("--device-timeout", type=float, default=600.0, metavar="S",
+                       help="longest a device may take for its check and measurement (600)")
+    bench.add_argument("--accept-new-host-key", action="store_true",
+                       help="on first contact with a device, record its host key")
     bench.add_argument("--sweep", action="store_true", help="MLPs over a grid of widths and depths instead")
     bench.add_argument("--widths", default="64,256,1024", help="sweep widths (64,256,1024)")
     bench.add_argument("--depths", default="2,4,8,16", help="sweep depths (2,4,8,16)")
