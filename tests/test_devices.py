@@ -67,6 +67,9 @@ def test_add_list_remove(tmp_path: Path, sshd: SSHServer) -> None:
     assert json.loads(cli(config, "device", "list", "--json").stdout) == {}
     missing = cli(config, "device", "check", "pi")
     assert missing.returncode == 2 and "no such device" in missing.stderr
+    (config / "sb3-studio" / "devices.json").write_text("{ half written")
+    damaged = cli(config, "device", "list")
+    assert damaged.returncode == 2 and damaged.stderr.startswith(f"error: {config / 'sb3-studio' / 'devices.json'}: not valid JSON")
 
 
 def test_check_reports_what_the_device_offers(tmp_path: Path, sshd: SSHServer) -> None:
@@ -190,3 +193,13 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]  # closed again on return: nothing listens there
+
+
+def test_home_relative_paths_expand_on_the_device(tmp_path: Path, sshd: SSHServer) -> None:
+    """``--python ~/sb3-venv/bin/python`` (what the install hint suggests) means the device's home."""
+    from studio.core.devices.ssh import connect, shell_word
+
+    store = DeviceStore(tmp_path / "config")
+    with connect(device_for(sshd), store, accept_new_host_key=True) as connection:
+        done = connection.run(f"printf %s {shell_word('~/sb3 venv/bin/python')} {shell_word('/a b')}", timeout=30)
+    assert done.stdout.decode() == f"{Path.home()}/sb3 venv/bin/python/a b"

@@ -12,19 +12,21 @@ from typing import Any
 from ..errors import RemoteCommandError
 from ..runtimes.litert import EDGETPU_HINT
 from .host_keys import AskHostKey, fingerprint
-from .ssh import Connection
+from .ssh import Connection, shell_word
 from .store import Device, DeviceStore
 from .workspace import contact
 
 PROBE_TIMEOUT = 120.0
 MIN_PYTHON = (3, 9)
 SCRIPT = Path(__file__).with_name("probe_script.py")
-PIP = "python3 -m pip install"
+VENV = "~/sb3-venv"
+PIP = (f"on the device: python3 -m venv {VENV} && {VENV}/bin/pip install numpy ai-edge-litert, then here: "
+       f"sb3-studio device add NAME URL --python {VENV}/bin/python --replace")
 HINTS = {
     "python": "install Python 3.9 or newer (apt-get install python3) or give its path with --python",
-    "numpy": f"{PIP} numpy (or apt-get install python3-numpy)",
-    "interpreter": f"{PIP} ai-edge-litert (Linux x86-64 and aarch64; on a 32-bit Raspberry Pi OS: tflite-runtime)",
-    "onnxruntime": f"{PIP} onnxruntime (optional: bundles run on TFLite)",
+    "numpy": PIP,
+    "interpreter": PIP + " (ai-edge-litert has Linux x86-64 and aarch64 wheels; on 32-bit ARM use tflite-runtime)",
+    "onnxruntime": f"optional (bundles run on TFLite): {VENV}/bin/pip install onnxruntime",
     "edgetpu": EDGETPU_HINT,
     "coral": "plug a Coral USB Accelerator into a USB 3 port (or fit a PCIe/M.2 Coral with its gasket-dkms driver)",
     "compiler": "on x86-64 Debian/Ubuntu: add Coral's apt repository and 'apt-get install edgetpu-compiler' "
@@ -60,7 +62,7 @@ class DeviceReport:
 def run_probe(connection: Connection, timeout: float = PROBE_TIMEOUT) -> dict[str, Any]:
     """Run the probe with the device's Python; a missing or unusable Python is a clear error."""
     device = connection.device
-    command = f"{shlex.quote(device.python)} - {shlex.quote(device.edgetpu_compiler)}"
+    command = f"{shell_word(device.python)} - {shlex.quote(device.edgetpu_compiler)}"
     done = connection.run(command, timeout=timeout, stdin=SCRIPT.read_bytes())
     if done.exit_status in (126, 127):
         raise RemoteCommandError(device.name, f"no usable Python at {device.python} on the device "

@@ -8,6 +8,7 @@ connection that drops in the middle of a command.
 from __future__ import annotations
 
 import select
+import shlex
 import socket
 import threading
 import time
@@ -166,6 +167,13 @@ class Connection:
         if self._sftp is not None:
             self._sftp.close()
         self.client.close()
+
+
+def shell_word(path: str) -> str:
+    """``path`` quoted for the device's shell; ``~/...`` still means the user's home there."""
+    if path.startswith("~/"):
+        return '"$HOME"/' + shlex.quote(path[2:])
+    return shlex.quote(path)
 
 
 def _short(command: str, limit: int = 80) -> str:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_text
-from ..errors import ConnectionDropped, RemoteCommandError
+from ..errors import ConnectionDropped, RemoteCommandError, RemoteTimeout
 from .host_keys import AskHostKey
-from .ssh import Completed, Connection, connect
+from .ssh import Completed, Connection, connect, shell_word
 from .store import Device, DeviceStore, read_json
 
 REMOTE_BASE = "/tmp"
@@ -88,8 +88,8 @@ class RemoteFolder:
             return  # the journal keeps it: removed on the next contact
         try:
             _remove(self.connection, [self.path])
-        except ConnectionDropped:
-            return
+        except (ConnectionDropped, RemoteTimeout):
+            return  # the journal keeps it
         _forget(self.store, self.connection.device, [self.path])
 
     def put(self, local: Path, name: str | None = None) -> str:
@@ -112,7 +112,7 @@ class RemoteFolder:
     def run(self, argv: list[str], timeout: float, cancel: threading.Event | None = None,
             merge_stderr: bool = False) -> Completed:
         """Run ``argv`` in this folder; its pid is kept in ``.pid`` so that cleaning up can stop it."""
-        command = f"cd {shlex.quote(self.path)} && echo $$ > .pid && exec {shlex.join(argv)}"
+        command = f"cd {shlex.quote(self.path)} && echo $$ > .pid && exec {shell_word(argv[0])} {shlex.join(argv[1:])}"
         if merge_stderr:
             command += " 2>&1"
         return self.connection.run(command, timeout=timeout, cancel=cancel)
