@@ -102,21 +102,17 @@ def _devices(run_dir: Path, names: list[str]) -> list:
 
 def _on_devices(results: dict, bundle: Path, devices: list, args: argparse.Namespace) -> bool:
     """Run the bundle on each device and put its rows beside the local ones; True if any failed."""
-    from .core.devices.remote_bench import check_remote, merge, merge_failure
+    from .core.devices.remote_bench import DeviceDone, DeviceFailed, DeviceRunning, bench_devices
     from .core.devices.store import DeviceStore
-    from .core.errors import DeviceError
 
     failed = False
-    for device in devices:
-        print(f"  {device.name}: running the bundle's check on {device.url}", file=sys.stderr)
-        try:
-            check = check_remote(device, DeviceStore(), bundle, calls=args.calls, warmup=args.warmup,
-                                 timeout=args.device_timeout, accept_new_host_key=args.accept_new_host_key)
-        except DeviceError as exc:
-            print(f"  {device.name}: {exc.line()}", file=sys.stderr)
-            merge_failure(results, device, exc)
+    for event in bench_devices(results, bundle, devices, DeviceStore(), calls=args.calls, warmup=args.warmup,
+                               timeout=args.device_timeout, accept_new_host_key=args.accept_new_host_key):
+        if isinstance(event, DeviceRunning):
+            print(f"  {event.device}: running the bundle's check on {event.url}", file=sys.stderr)
+        elif isinstance(event, DeviceFailed):
+            print(f"  {event.device}: {event.error.line()}", file=sys.stderr)
             failed = True
-            continue
-        merge(results, device, check, bundle)
-        failed |= any(result.get("status") == "failed" for result in check["results"])
+        elif isinstance(event, DeviceDone):
+            failed |= event.failed
     return failed

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from ..errors import DeviceError, RemoteCommandError, StudioError
 from .host_keys import AskHostKey
@@ -117,3 +118,44 @@ def merge_failure(results: dict[str, Any], device: Device, error: DeviceError) -
     results.setdefault("runtimes", {})[f"{device.name}:bundle"] = {
         "device": device.name, "available": False, "reason": error.problem, "hint": error.hint or ""}
     results.setdefault("devices", {})[device.name] = {"url": device.url, "error": error.line()}
+
+
+@dataclass(frozen=True)
+class DeviceRunning:
+    device: str
+    url: str
+
+
+@dataclass(frozen=True)
+class DeviceDone:
+    device: str
+    rows: dict[str, dict[str, Any]]
+    failed: bool  # a check on the device failed (the rows say which)
+
+
+@dataclass(frozen=True)
+class DeviceFailed:
+    device: str
+    error: DeviceError
+
+
+def bench_devices(results: dict[str, Any], bundle: Path, devices: list[Device], store: DeviceStore,
+                  calls: int = 2000, warmup: int = 50, timeout: float = RUN_TIMEOUT,
+                  cancel: threading.Event | None = None, accept_new_host_key: bool = False,
+                  ask: AskHostKey | None = None) -> Iterator[DeviceRunning | DeviceDone | DeviceFailed]:
+    """Run the bundle on each device in turn and merge its rows into ``results``; yields what happens
+    (the CLI prints it, the Benchmark tab shows it)."""
+    for device in devices:
+        if cancel is not None and cancel.is_set():
+            return
+        yield DeviceRunning(device.name, device.url)
+        try:
+            check = check_remote(device, store, bundle, calls=calls, warmup=warmup, timeout=timeout, cancel=cancel,
+                                 accept_new_host_key=accept_new_host_key, ask=ask)
+        except DeviceError as exc:
+            merge_failure(results, device, exc)
+            yield DeviceFailed(device.name, exc)
+            continue
+        merge(results, device, check, bundle)
+        rows = {k: v for k, v in results["runtimes"].items() if v.get("device") == device.name}
+        yield DeviceDone(device.name, rows, any(r.get("status") == "failed" for r in check["results"]))
