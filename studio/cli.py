@@ -74,6 +74,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
             max_episodes=max(args.episodes, args.max_episodes),
             edgetpu_compiler=args.edgetpu_compiler,
             edgetpu_device=args.edgetpu_device,
+            coral_device=args.coral_device,
             int8_min_score=args.int8_min_score,
             repair_int8=not args.no_int8_repair,
             student_hidden=[int(h) for h in args.student.split(",")] if args.student else None,
@@ -185,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
                          help="the Edge TPU compiler (default: $SB3_STUDIO_EDGETPU_COMPILER, then PATH)")
     convert.add_argument("--edgetpu-device", metavar="NAME",
                          help="compile for the Edge TPU on this compile host, over SSH (see 'sb3-studio device')")
+    convert.add_argument("--coral-device", metavar="NAME",
+                         help="run the compiled model in the bundle on this device's Coral (default: a device "
+                              "whose 'device check' found one)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
                          help="discrete actions: least agreement in percent (100)")
     convert.add_argument("--error-multiple", type=float, default=8.0,

@@ -20,7 +20,7 @@ from .run_folder import versions
 
 
 # Options that only one stage reads: changing where the Edge TPU compiler runs redoes only that stage.
-STAGE_OPTIONS = {"edgetpu_compiler": "edgetpu", "edgetpu_device": "edgetpu"}
+STAGE_OPTIONS = {"edgetpu_compiler": "edgetpu", "edgetpu_device": "edgetpu", "coral_device": "edgetpu-device"}
 
 
 def fingerprint(stage: str, ctx: RunContext) -> str:

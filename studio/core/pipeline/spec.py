@@ -39,6 +39,7 @@ class ConvertSpec:
     student_hidden: list[int] | None = None  # distillation: the student's hidden layers (default: the original's)
     edgetpu_compiler: Path | None = None  # default: $SB3_STUDIO_EDGETPU_COMPILER or PATH
     edgetpu_device: str | None = None  # a compile host (sb3-studio device add ... --compile-host) instead
+    coral_device: str | None = None  # runs the compiled model (default: a device whose check found a Coral)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
@@ -93,6 +94,8 @@ class ConvertSpec:
             args.append("--no-int8-repair")
         if self.edgetpu_device:
             args += ["--edgetpu-device", self.edgetpu_device]
+        if self.coral_device:
+            args += ["--coral-device", self.coral_device]
         if self.student_hidden:
             args += ["--student", ",".join(str(h) for h in self.student_hidden)]
         if self.trust:
