@@ -203,3 +203,28 @@ def test_home_relative_paths_expand_on_the_device(tmp_path: Path, sshd: SSHServe
     with connect(device_for(sshd), store, accept_new_host_key=True) as connection:
         done = connection.run(f"printf %s {shell_word('~/sb3 venv/bin/python')} {shell_word('/a b')}", timeout=30)
     assert done.stdout.decode() == f"{Path.home()}/sb3 venv/bin/python/a b"
+
+
+def test_cleanup_removes_only_the_studios_own_folders(tmp_path: Path, sshd: SSHServer) -> None:
+    """The journal is a local file: whatever it says, only /…/sb3-studio-<12 hex> folders are removed."""
+    import json as json_
+    import secrets
+
+    from studio.core.devices.workspace import contact, pending
+
+    store = DeviceStore(tmp_path / "config")
+    device = device_for(sshd)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    ours = Path(f"/tmp/sb3-studio-{secrets.token_hex(6)}")
+    ours.mkdir()
+    (ours / "left.txt").write_text("left by a dropped run")
+    address = f"{device.user}@{device.address}"
+    store.folder.mkdir(parents=True)
+    store.journal.write_text(json_.dumps([{"device": "here", "address": address, "path": str(p)}
+                                          for p in (precious, tmp_path / "sb3-studio-x", ours)]
+                                         + [{"device": "other", "address": address, "path": "/tmp/x"}]))
+    with contact(device, store, accept_new_host_key=True):
+        pass
+    assert precious.is_dir() and not ours.exists()
+    assert pending(store, device) == [] and len(json_.loads(store.journal.read_text())) == 1  # "other" stays
