@@ -111,14 +111,12 @@ def _last_check(found: dict | None) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     from .core.devices.probe import check_device
     from .core.devices.store import DeviceStore
-    from .core.errors import DeviceError, DeviceNotFound
+    from .core.errors import DeviceError
 
     store = DeviceStore()
     device = store.get(args.name)  # an unknown name is a usage error (exit 2)
     try:
         report = check_device(device, store, accept_new_host_key=args.accept_new_host_key)
-    except DeviceNotFound:
-        raise
     except DeviceError as exc:
         if args.json:
             print(json.dumps({"device": device.name, "url": device.url, "reachable": False, "error": exc.line(),
