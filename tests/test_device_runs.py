@@ -22,7 +22,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ZOO_AGENTS
-from device_bundle import make_bundle
 from sshd_server import SSHServer, processes_in, sshd  # noqa: F401 - the fixture
 
 from studio.core.devices.probe import check_device
@@ -37,14 +36,14 @@ from studio.core.pipeline.spec import ConvertSpec
 
 REPO = Path(__file__).resolve().parents[1]
 LOGS = REPO / "tests/data/edgetpu_logs"
-TARGETS = ["tflite-fp32", "tflite-int8"]
+TARGETS = ["tflite-fp32", "tflite-int8", "bundle"]
 OPTIONS = {"episodes": 3, "samples": 200, "rollout_steps": 200, "calibration_steps": 200}
 FULLY_MAPPED = "nrf20_mnist7_ops_log_fully_mapped.txt"
 
 
 @pytest.fixture(scope="module")
 def int8_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The zoo's PPO CartPole converted to float32 and int8 TFLite, lean (about 20 s)."""
+    """The zoo's PPO CartPole converted to float32 and int8 TFLite and its device bundle, lean (about 30 s)."""
     run = tmp_path_factory.mktemp("device-run") / "ppo"
     assert execute(ConvertSpec(model=ZOO_AGENTS["ppo"], targets=TARGETS, out=run, **OPTIONS),
                    emit=lambda e: None).status == "passed"
@@ -131,6 +130,38 @@ def test_remote_compile(compiled_run: tuple[Path, Path], devices: Devices) -> No
 
 
 @pytest.mark.slow
+def test_compiled_model_goes_to_the_configured_coral(compiled_run: tuple[Path, Path], devices: Devices,
+                                                      tmp_path: Path) -> None:
+    """After compiling, the Edge TPU model runs on a device with a Coral: none configured, the stage
+    says how to add one; configured (by name, or found by its last check), it runs there, and here,
+    with no Coral, the device's own runner says why it cannot."""
+    run = tmp_path / "run"
+    shutil.copytree(compiled_run[0], run)
+    record = next(s for s in read_manifest(run)["stages"] if s["name"] == "edgetpu-device")
+    assert record["status"] == "skipped" and "no device with a Coral" in record["reason"]
+    devices.add("coral")
+
+    def convert(**kw: str) -> dict:
+        spec = ConvertSpec(model=ZOO_AGENTS["ppo"], targets=[*TARGETS, "edgetpu"], out=run, edgetpu_device="x86",
+                           **OPTIONS, **kw)
+        execute(spec, emit=lambda e: None)
+        return read_manifest(run)
+
+    for how in ("named", "found"):
+        if how == "found":  # as if the last `device check` had seen a Coral and loaded its delegate
+            devices.store.record_check("coral", {"coral": True, "edgetpu_delegate": True})
+        manifest = convert(coral_device="coral") if how == "named" else convert()
+        stages = {s["name"]: s for s in manifest["stages"]}
+        assert stages["bundle"]["status"] == "cached" and stages["edgetpu"]["status"] == "cached"
+        assert stages["edgetpu-device"]["status"] == "failed"
+        assert "coral: the Edge TPU could not run there" in stages["edgetpu-device"]["error"]
+        assert "libedgetpu.so.1" in stages["edgetpu-device"]["error"]
+        on_device = manifest["artifacts"]["edgetpu"]["on_device"]
+        assert on_device["device"] == "coral" and on_device["status"] == "unavailable" and on_device["probe"]["python"]
+    assert pending(devices.store, devices.store.get("coral")) == []
+
+
+@pytest.mark.slow
 def test_remote_compile_failure_and_wrong_device(int8_run: Path, tmp_path: Path, devices: Devices) -> None:
     devices.add("broken", compile_host=True,
                 compiler=str(stand_in_compiler(tmp_path, "coral_issue358_internal_compiler_error.txt", succeed=False)))
@@ -159,7 +190,9 @@ def test_remote_bench_beside_local(compiled_run: tuple[Path, Path], devices: Dev
     devices.add("here")
     run = tmp_path / "run"
     shutil.copytree(compiled_run[0], run)
-    bundle = make_bundle(run)
+    bundle = run / "bundle"
+    assert (bundle / "policy_int8_edgetpu.tflite").is_file()  # the bundle was made again with the compiled model
+    golden = json.loads((bundle / "manifest.json").read_text())["golden"]["count"]
     before = our_remote_folders()
     result = devices.cli("bench", str(run), "--device", "here", "--runtime", "litert-int8", "--calls", "300",
                          "--rounds", "2", "--warmup", "10")
@@ -170,10 +203,10 @@ def test_remote_bench_beside_local(compiled_run: tuple[Path, Path], devices: Dev
     assert runtimes["litert-int8"]["available"] and "device" not in runtimes["litert-int8"]
     for name in ("here:litert-fp32", "here:litert-int8"):
         entry = runtimes[name]
-        assert entry["device"] == "here" and entry["status"] == "passed" and entry["available"]
-        assert entry["batches"]["1"]["calls"] == 300 and 0 < entry["batches"]["1"]["p50_us"] <= entry["batches"]["1"]["p99_us"]
-        assert entry["verification"]["count"] == 200
-    assert runtimes["here:litert-fp32"]["verification"]["agreement_percent"] == 100.0
+        assert entry["device"] == "here" and entry["status"] == "passed" and entry["available"], entry
+        stats = entry["batches"]["1"]
+        assert stats["calls"] == 300 and 0 < stats["raw"]["p50_us"] <= stats["p50_us"] <= stats["p99_us"]
+        assert entry["verification"]["passed"] and sum(s["count"] for s in entry["verification"]["sources"].values()) == golden
     assert runtimes["here:litert-int8"]["file_bytes"] == (bundle / "policy_int8.tflite").stat().st_size
     # No Coral here: the device's own runner says why the Edge TPU row has no figures.
     coral = runtimes["here:edgetpu"]
@@ -189,7 +222,6 @@ def test_remote_bench_beside_local(compiled_run: tuple[Path, Path], devices: Dev
 def test_remote_bench_without_python_or_runtime(int8_run: Path, devices: Devices, tmp_path: Path) -> None:
     run = tmp_path / "run"
     shutil.copytree(int8_run, run)
-    make_bundle(run)
     bare = tmp_path / "bare"
     venv.EnvBuilder(with_pip=False).create(bare)
     devices.add("bare", python=str(bare / "bin/python"))
@@ -204,15 +236,16 @@ def test_remote_bench_without_python_or_runtime(int8_run: Path, devices: Devices
     assert our_remote_folders() == before
     missing = devices.cli("bench", str(tmp_path / "run"), "--device", "nowhere")
     assert missing.returncode == 2 and "no such device" in missing.stderr
-    no_bundle = devices.cli("bench", str(int8_run), "--device-only", "--device", "bare")
+    shutil.rmtree(run / "bundle")
+    no_bundle = devices.cli("bench", str(run), "--device-only", "--device", "bare")
     assert no_bundle.returncode == 2 and "not a device bundle" in no_bundle.stderr
 
 
 def sleeping_bundle(run: Path, note: Path) -> Path:
-    """A bundle whose runner notes the folder it runs in, then sleeps: a run that never ends."""
-    runner = run.parent / "sleeper.py"
-    runner.write_text(f"import os, time\nopen({str(note)!r}, 'w').write(os.getcwd())\ntime.sleep(300)\n")
-    return make_bundle(run, runner=runner)
+    """The run's bundle with a runner that notes the folder it runs in, then sleeps: a run that never ends."""
+    (run / "bundle" / "sb3_runner.py").write_text(f"import os, time\nopen({str(note)!r}, 'w').write(os.getcwd())\n"
+                                                  "time.sleep(300)\n")
+    return run / "bundle"
 
 
 def wait_for(path: Path, seconds: float = 30) -> str:

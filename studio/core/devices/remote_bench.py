@@ -97,14 +97,19 @@ def entries(device: str, check: dict[str, Any], bundle: Path | None = None) -> d
 
 
 def _stats(latency: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
-    p50 = float(latency["p50"])
-    stats = {"calls": int(latency.get("calls", 0)), "batch": 1, "p50_us": p50, "p90_us": float(latency["p90"]),
-             "p99_us": float(latency["p99"]), "max_us": float(latency["max"]),
-             "spread_p99_p50": float(latency["p99"]) / p50 if p50 > 0 else None,
-             "throughput_obs_per_s": 1e6 / float(latency["mean"]) if latency.get("mean") else None}
-    if raw.get("p50") is not None:
-        stats["raw_p50_us"] = float(raw["p50"])  # the bare set_tensor/invoke/get_tensor loop
+    """The runner's percentiles in the local bench's terms (``raw``: the bare invoke loop)."""
+    stats = _percentiles(latency)
+    if raw.get("p50"):
+        stats["raw"] = _percentiles(raw)
+        stats["wrapper_overhead_percent"] = 100.0 * (stats["p50_us"] / stats["raw"]["p50_us"] - 1.0)
     return stats
+
+
+def _percentiles(latency: dict[str, Any]) -> dict[str, Any]:
+    p50 = float(latency["p50"])
+    return {"calls": int(latency.get("calls", 0)), "batch": 1, "p50_us": p50, "p90_us": float(latency["p90"]),
+            "p99_us": float(latency["p99"]), "max_us": float(latency["max"]),
+            "spread_p99_p50": float(latency["p99"]) / p50 if p50 > 0 else None}
 
 
 def merge(results: dict[str, Any], device: Device, check: dict[str, Any], bundle: Path) -> None:

@@ -3,6 +3,7 @@
 from .base import Stage, StagePlan, StageResult
 from .bundle import BundleStage
 from .edgetpu import EdgeTPUCompileStage, EdgeTPUReadinessStage
+from .edgetpu_device import EdgeTPUDeviceStage
 from .int8_repair import Int8RepairStage
 from .load import LoadStage
 from .observations import ObservationsStage
@@ -13,7 +14,7 @@ from .torchscript import TorchScriptStage
 from .verify_tflite import VerifyTFLiteStage
 from .web import WebStage
 
-__all__ = ["BundleStage", "EdgeTPUCompileStage", "EdgeTPUReadinessStage", "LoadStage", "ObservationsStage", "OnnxStage", "Stage",
+__all__ = ["BundleStage", "EdgeTPUCompileStage", "EdgeTPUDeviceStage", "EdgeTPUReadinessStage", "LoadStage", "ObservationsStage", "OnnxStage", "Stage",
            "StagePlan", "StageResult", "TFLiteMicroStage", "TorchScriptStage", "WebStage", "stages_for"]
 
 
@@ -37,4 +38,6 @@ def stages_for(targets: list[str]) -> list[Stage]:
         stages.append(EdgeTPUCompileStage())
     deploy = {"torchscript": TorchScriptStage, "web": WebStage, "tflite-micro": TFLiteMicroStage, "bundle": BundleStage}
     stages += [stage() for target, stage in deploy.items() if target in targets]
+    if "edgetpu" in targets and "bundle" in targets:
+        stages.append(EdgeTPUDeviceStage())  # the compiled model on a real Coral, when a device has one
     return stages
