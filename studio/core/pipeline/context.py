@@ -91,3 +91,10 @@ class RunContext:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)  # what run.json records about the run
     cache: dict[str, Any] = field(default_factory=dict)  # what stages share and run.json does not keep
+
+    def io_of(self, key: str) -> PolicyIO | None:
+        """How to feed artifact ``key``: its own I/O where it has one (a repaired int8 model whose input is
+        transformed on the float side), else the run's."""
+        artifact = self.artifacts.get(key)
+        own = artifact.details.get("io") if artifact is not None else None
+        return PolicyIO.from_json(own) if own else self.io
