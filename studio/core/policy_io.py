@@ -37,6 +37,23 @@ class TensorSpec:
     env_dtype: str  # what the environment emits or takes
     # Images: the graph takes channels first (NCHW); the environment may emit channels last.
     channels_first: bool = False
+    # What the host computes before the graph, per feature, when an int8 graph's input ranges were equalised
+    # (see studio.core.int8.equalise): clip((observation - offset) * scale, low, high), in float32; "low" and
+    # "high" only where the graph's own normalisation clipped. None: the raw observation goes in.
+    transform: dict[str, list[float]] | None = None
+
+    def transformed(self, value: np.ndarray) -> np.ndarray:
+        """``value`` (a float32 batch in the graph's shape) through :attr:`transform`."""
+        arrays = self.__dict__.get("_transform_arrays")
+        if arrays is None:  # built once: this runs on every call of every runtime
+            assert self.transform is not None
+            arrays = {key: np.asarray(self.transform[key], np.float32).reshape(self.shape)
+                      for key in ("offset", "scale", "low", "high") if key in self.transform}
+            self.__dict__["_transform_arrays"] = arrays
+        out = (value - arrays["offset"]) * arrays["scale"]
+        if "low" in arrays:
+            out = np.minimum(np.maximum(out, arrays["low"]), arrays["high"])
+        return out.astype(np.float32, copy=False)
 
 
 @dataclass
@@ -72,6 +89,11 @@ class PolicyIO:
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def transformed_inputs(self) -> bool:
+        """Whether the host must transform observations before the graph (see :attr:`TensorSpec.transform`)."""
+        return any(spec.transform is not None for spec in self.inputs)
+
     def dumps(self) -> str:
         return json.dumps(self.to_json())
 
@@ -93,7 +115,8 @@ class PolicyIO:
         everything allowed, no episode start. The LSTM state is not among them."""
         carrier = isinstance(observation, dict)
         plain = self.action_mask is None and self.recurrent_state is None
-        if plain and not carrier and not self.dict_observation and not self.inputs[0].channels_first:
+        if (plain and not carrier and not self.dict_observation and not self.inputs[0].channels_first
+                and self.inputs[0].transform is None):
             spec = self.inputs[0]  # the common case, kept short: it runs on every call of every runtime
             return {spec.name: np.asarray(observation, dtype=np.float32).reshape((-1, *spec.shape))}
         feeds = {}
@@ -103,6 +126,8 @@ class PolicyIO:
             if spec.channels_first and value.shape[1:] != tuple(spec.shape):
                 value = np.transpose(value, (0, 3, 1, 2))  # the environment's NHWC to the graph's NCHW
             feeds[spec.name] = np.ascontiguousarray(value, dtype=spec.dtype).reshape((-1, *spec.shape))
+            if spec.transform is not None:
+                feeds[spec.name] = spec.transformed(feeds[spec.name])
         rows = len(next(iter(feeds.values())))
         for spec in self.carried:
             if carrier and spec.name in observation:

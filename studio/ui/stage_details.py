@@ -7,7 +7,10 @@ from typing import Any
 
 from PySide6.QtWidgets import QHeaderView, QPlainTextEdit, QTableWidget, QTableWidgetItem, QTabWidget
 
+from .int8_diagnostics import QtInt8Diagnostics
 from .stage_table import StageRow
+
+INT8_STAGES = ("tflite", "verify-tflite-int8", "verify-tflite-full-int8", "int8-repair")
 
 
 class QtStageDetails(QTabWidget):
@@ -29,6 +32,8 @@ class QtStageDetails(QTabWidget):
         self.addTab(self.log, "Log")
         self.addTab(self.error, "Error details")
         self.addTab(self.ops, "Edge TPU ops")
+        self.int8 = QtInt8Diagnostics()
+        self.addTab(self.int8, "int8 diagnostics")
 
     def show_stage(self, row: StageRow | None, manifest: dict[str, Any] | None = None) -> None:
         if row is None:
@@ -44,6 +49,9 @@ class QtStageDetails(QTabWidget):
         else:
             self.error.clear()
         self._show_ops(row, manifest)
+        if self.int8.show_manifest(manifest if row.name in INT8_STAGES else None,
+                                   "tflite_full_int8" if row.name.endswith("full-int8") else None) and row.error is None:
+            self.setCurrentWidget(self.int8)
 
     def _show_ops(self, row: StageRow, manifest: dict[str, Any] | None) -> None:
         table: list[tuple[str, str, str]] = []

@@ -65,7 +65,12 @@ def targets_for_run(run_dir: Path, threads: int = 1, only: list[str] | None = No
                 continue
             # A folder artifact names its model file ("model"); the Coral still says why it cannot run.
             artifact = str(run_dir / entry.get("model", entry["path"])) if entry else None
-        targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact, io, threads))
+        # A repaired int8 model has its own I/O (an input transform on the float side): feed it through that.
+        own_io = (entry or {}).get("io") if key is not None else None
+        if key == "edgetpu":  # compiled from the kept int8 model: the same I/O
+            own_io = own_io or manifest["artifacts"].get("tflite_int8", {}).get("io")
+        targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact,
+                                     own_io or io, threads))
     return targets
 
 

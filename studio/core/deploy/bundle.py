@@ -80,6 +80,8 @@ def write_bundle(folder: Path, run_dir: Path, artifacts: dict[str, Any], model: 
             continue
         shutil.copyfile(run_dir / artifacts[key].path, folder / name)
         entries[key] = {"file": name, "sha256": _sha256(folder / name), "kind": KINDS[key]}
+        if "io" in artifacts[key].details:  # a repaired int8 model's own I/O (an input transform on the float side)
+            entries[key]["io"] = artifacts[key].details["io"]
         if key == "edgetpu":
             entries[key]["delegate"] = "edgetpu"
     for key, value in golden.items():
@@ -144,7 +146,8 @@ Python 3.9 or newer, numpy and a TFLite interpreter are all it needs; the Edge T
 
     import json, numpy as np
     from sb3_runner import TFLitePolicy, load_interpreter
-    io = json.load(open("manifest.json"))["io"]
+    manifest = json.load(open("manifest.json"))
+    io = manifest["artifacts"]["tflite_int8"].get("io") or manifest["io"]  # a repaired int8 model's own I/O
     policy = TFLitePolicy(load_interpreter("policy_int8.tflite"), io)
     action = policy.predict(np.asarray(observation, np.float32)[None])[0]
 """

@@ -16,7 +16,8 @@ Exit codes: 0 everything that could run passed, 1 a check failed, 2 bad usage or
 In your own code, :class:`TFLitePolicy` is all you need::
 
     from sb3_runner import TFLitePolicy, load_interpreter
-    policy = TFLitePolicy(load_interpreter("policy_int8.tflite"), manifest["io"])
+    io = manifest["artifacts"]["tflite_int8"].get("io") or manifest["io"]   # a repaired int8 model has its own
+    policy = TFLitePolicy(load_interpreter("policy_int8.tflite"), io)
     action = policy.predict(observation[None])[0]      # a batch of one in, a batch of one out
 
 This file is the studio's own LiteRT wrapper (``studio.core.runtimes.litert`` runs it), copied as is.
@@ -111,6 +112,14 @@ def _quantization(detail: Dict[str, Any]) -> Optional[Tuple[float, int, int, int
     return float(scale), int(zero), int(info.min), int(info.max)
 
 
+def _transform(spec: Dict[str, Any]) -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray], Optional[np.ndarray]]:
+    """(offset, scale, low, high) of an input's float-side transform, in the input's shape (float32)."""
+    shape = tuple(spec["shape"])
+    arrays = {k: np.asarray(v, np.float32).reshape(shape) for k, v in spec["transform"].items()
+              if k in ("offset", "scale", "low", "high")}
+    return arrays["offset"], arrays["scale"], arrays.get("low"), arrays.get("high")
+
+
 class TFLitePolicy:
     """Environment observations in, environment actions out, through one TFLite interpreter.
 
@@ -133,6 +142,9 @@ class TFLitePolicy:
             detail = by_name.get("serving_default_%s:0" % spec["name"]) or details[position]
             self._inputs.append((spec["name"], detail["index"], detail["dtype"], tuple(spec["shape"]),
                                  _quantization(detail), bool(spec.get("channels_first"))))
+        # An int8 model whose input ranges were equalised: the host computes, per feature and in float32,
+        # clip((observation - offset) * scale, low, high) before the graph (see the studio's PolicyIO).
+        self._transforms = {spec["name"]: _transform(spec) for spec in io["inputs"] if spec.get("transform")}
         out = interpreter.get_output_details()[0]
         self._output = (out["index"], _quantization(out))
         self._action_shape = tuple(io["action"]["shape"])
@@ -141,7 +153,7 @@ class TFLitePolicy:
                  and self._output[1] is None)
         name, index, dtype, _, quantization, channels_first = self._inputs[0]
         simple = (len(self._inputs) == 1 and not io.get("dict_observation") and not channels_first
-                  and quantization is None and np.dtype(dtype) == np.float32)
+                  and quantization is None and np.dtype(dtype) == np.float32 and not self._transforms)
         set_tensor, invoke, get_tensor = interpreter.set_tensor, interpreter.invoke, interpreter.get_tensor
         out_index, general = self._output[0], self._predict_rows
 
@@ -171,6 +183,11 @@ class TFLitePolicy:
             else:
                 value = value.reshape((-1,) + shape)
             value = value.astype(np.float32, copy=False)
+            if name in self._transforms:
+                offset, scale, low, high = self._transforms[name]
+                value = (value - offset) * scale
+                if low is not None:
+                    value = np.minimum(np.maximum(value, low), high)
             if quantization is not None:
                 scale, zero, low, high = quantization
                 value = np.clip(np.round(value / scale + zero), low, high)
@@ -353,7 +370,7 @@ def check_artifact(bundle: Bundle, key: str, golden: Dict[str, Any], calls: int,
     result: Dict[str, Any] = {"artifact": key, "delegate": delegate}
     path = bundle.file(entry)
     try:
-        policy = TFLitePolicy(load_interpreter(path, edgetpu=delegate == "edgetpu"), bundle.io)
+        policy = TFLitePolicy(load_interpreter(path, edgetpu=delegate == "edgetpu"), entry.get("io") or bundle.io)
     except Unavailable as exc:
         result.update(status="unavailable", reason=exc.reason, hint=exc.hint)
         return result
@@ -470,7 +487,8 @@ def _predict(bundle: Bundle, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     entry = artifacts[key]
     try:
-        policy = TFLitePolicy(load_interpreter(bundle.file(entry), edgetpu=entry.get("delegate") == "edgetpu"), bundle.io)
+        policy = TFLitePolicy(load_interpreter(bundle.file(entry), edgetpu=entry.get("delegate") == "edgetpu"),
+                              entry.get("io") or bundle.io)
     except Unavailable as exc:
         print("error: %s not available: %s (%s)" % (key, exc.reason, exc.hint), file=sys.stderr)
         return EXIT_FAILED

@@ -33,6 +33,7 @@ class DistillConfig:
     seed: int = 0
     decision_weight: float = 1.0
     warm_start: bool = False  # start from the original's layers (fine-tuning) instead of a seeded random init
+    transform: dict[str, list[float]] | None = None  # equalised inputs: what the host computes before the graph
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -43,7 +44,8 @@ def teacher_targets(loaded: LoadedModel, raw: np.ndarray) -> torch.Tensor:
 
 
 def _fit(student: StudentPolicy, states: torch.Tensor, targets: torch.Tensor, epochs: int, config: DistillConfig,
-         check: Callable[[], None], generator: torch.Generator) -> float:
+         check: Callable[[], None], generator: torch.Generator,
+         on_epoch: Callable[[float], None] = lambda loss: None) -> float:
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
     scale = targets.std(dim=0, keepdim=True).clamp(min=1e-3)  # every output matters, whatever its units
@@ -67,6 +69,7 @@ def _fit(student: StudentPolicy, states: torch.Tensor, targets: torch.Tensor, ep
             optimizer.step()
             loss_value = float(loss.detach())
         schedule.step()
+        on_epoch(loss_value)
     student.eval()
     return loss_value
 
@@ -87,8 +90,12 @@ def distill(
     config: DistillConfig,
     progress: Callable[[float, str], None] = lambda f, m: None,
     check: Callable[[], None] = lambda: None,
+    score: Callable[[float], float | None] = lambda mean_return: None,
 ) -> tuple[StudentPolicy, dict[str, Any]]:
-    """Train a student on ``states`` (raw observations the original visits) and its own, DAgger-style."""
+    """Train a student on ``states`` (raw observations the original visits) and its own, DAgger-style.
+
+    ``progress`` hears every epoch (its loss) and every DAgger round (the return of the student's own
+    episodes, as a closed-loop score when ``score`` can make one of it)."""
     from .image_student import ImageStudentPolicy, is_image_policy
 
     if loaded.algo in ("RecurrentPPO", "MaskablePPO"):
@@ -105,20 +112,32 @@ def distill(
     else:
         default_hidden, activation = acting_layers(loaded)
         hidden = config.hidden or default_hidden
-        student = StudentPolicy(loaded, hidden, activation, targets.shape[1])
+        student = StudentPolicy(loaded, hidden, activation, targets.shape[1], config.transform)
         found = acting_mlp(loaded) if config.warm_start else None
         warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
     data = torch.as_tensor(_graph_layout(student, states))
-    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator)]
-    progress(0.3, f"student fitted on {len(data)} states the original visits")
+    total = config.epochs_first + config.rounds * config.epochs_round
+    done, shown = [0], {"student": ""}
+
+    def on_epoch(loss: float) -> None:
+        done[0] += 1
+        progress(0.95 * done[0] / max(1, total), f"epoch {done[0]}/{total}, loss {loss:.4f}{shown['student']}")
+
+    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator, on_epoch)]
+    scores = []
     for round_index in range(config.rounds):
-        visited = rollout_observations(loaded.make_env, student.act, config.student_steps,
-                                       config.seed + 1000 * (round_index + 1), check=check).batch
+        rollout = rollout_observations(loaded.make_env, student.act, config.student_steps,
+                                       config.seed + 1000 * (round_index + 1), check=check)
+        visited = rollout.batch
+        if "mean_return" in rollout.detail:
+            mean_return = rollout.detail["mean_return"]
+            value = score(mean_return)
+            scores.append({"round": round_index + 1, "mean_return": mean_return, "score": value})
+            shown["student"] = (f", student score {value:.2f}" if value is not None else f", student return {mean_return:.1f}") \
+                + f" (round {round_index + 1})"
         targets = torch.cat([targets, teacher_targets(loaded, visited)])
-        visited = _graph_layout(student, visited)
-        data = torch.cat([data, torch.as_tensor(visited)])
-        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator))
-        progress(0.3 + 0.6 * (round_index + 1) / max(1, config.rounds), f"DAgger round {round_index + 1}: {len(data)} states")
+        data = torch.cat([data, torch.as_tensor(_graph_layout(student, visited))])
+        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator, on_epoch))
     student.quantize(False)
     report = {
         "method": "quantisation-aware distillation (DAgger)",
@@ -126,7 +145,7 @@ def distill(
                     "targets": _target_words(loaded),
                     "initialised_from": "the original's layers" if warm else "random (seeded)"},
         "data": {"original_states": int(len(states)), "total_states": int(len(data)), "rounds": config.rounds,
-                 "student_steps_per_round": config.student_steps},
+                 "student_steps_per_round": config.student_steps, "student_episodes": scores},
         "training": {**{k: v for k, v in asdict(config).items() if k in ("epochs_first", "epochs_round", "batch", "lr", "seed")},
                      "final_losses": [round(v, 6) for v in losses], "seconds": round(time.perf_counter() - started, 2)},
     }
@@ -134,7 +153,8 @@ def distill(
 
 
 def _graph_layout(student: StudentPolicy, states: Any) -> np.ndarray:
-    """Raw observations as the student's graph takes them (float32; images channels first)."""
+    """Raw observations as the student's graph takes them (float32; images channels first; through any
+    float-side transform)."""
     return student.io.feeds(np.asarray(states))[student.io.inputs[0].name]
 
 

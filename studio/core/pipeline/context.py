@@ -23,10 +23,21 @@ class Progress:
         self._emit = emit
         self._cancel = cancel
         self.lines: list[str] = []
+        self._span = (0.0, 1.0)
 
     def set(self, fraction: float, message: str = "") -> None:
         self.check()
-        self._emit(StageProgress(self.stage, max(0.0, min(1.0, fraction)), message))
+        low, high = self._span
+        self._emit(StageProgress(self.stage, low + (high - low) * max(0.0, min(1.0, fraction)), message))
+
+    def within(self, low: float, high: float) -> "Progress":
+        """A reporter for one part of the stage: its fractions 0..1 fill ``low``..``high`` of this one's bar;
+        same log, same cancel."""
+        part = Progress(self.stage, self._emit, self._cancel)
+        part.lines = self.lines
+        a, b = self._span
+        part._span = (a + (b - a) * low, a + (b - a) * high)
+        return part
 
     def log(self, line: str) -> None:
         self.lines.append(line)
@@ -80,3 +91,10 @@ class RunContext:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)  # what run.json records about the run
     cache: dict[str, Any] = field(default_factory=dict)  # what stages share and run.json does not keep
+
+    def io_of(self, key: str) -> PolicyIO | None:
+        """How to feed artifact ``key``: its own I/O where it has one (a repaired int8 model whose input is
+        transformed on the float side), else the run's."""
+        artifact = self.artifacts.get(key)
+        own = artifact.details.get("io") if artifact is not None else None
+        return PolicyIO.from_json(own) if own else self.io

@@ -59,6 +59,9 @@ class Onnx2TfPlan:
     # Graphs with an input whose first axis is not the batch (the LSTM state): int8 by the studio's own
     # quantiser on onnx2tf's SavedModel (see studio.core.tflite.quantize), not by onnx2tf.
     quantize: dict[str, Any] | None = None
+    # int8 with activation ranges of the studio's choosing (see studio.core.tflite.ranges), made by the child
+    # from onnx2tf's SavedModel instead of onnx2tf's own min/max int8.
+    ranges: dict[str, Any] | None = None
 
 
 def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarray:
@@ -70,11 +73,20 @@ def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarra
     return data.reshape((-1, *spec.shape))
 
 
-def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor: bool = False) -> Onnx2TfPlan:
-    """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
+def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor: bool = False,
+            ranges: str = "minmax") -> Onnx2TfPlan:
+    """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes).
+    ``ranges``: "minmax" (onnx2tf's int8, TFLite's calibration), "percentile" or "mse" (see :mod:`.ranges`; int8
+    with float input and output only)."""
     out = workdir / "out"
     command = ["-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
     calibration: dict[str, Path] = {}
+    if int8 and ranges != "minmax":
+        calibration = {spec.name: workdir / f"calibration_{spec.name}.npy" for spec in io.inputs}
+        outputs = {key: out / OUTPUTS[key] for key in ("tflite_fp32", "tflite_fp16", "tflite_int8")}
+        request = {"saved_model": str(out), "inputs": {k: str(v) for k, v in calibration.items()},
+                   "per_tensor": per_tensor, "method": ranges, "output": str(outputs["tflite_int8"])}
+        return Onnx2TfPlan(command, workdir, calibration, outputs, out, ranges=request)
     own = int8 and io.recurrent_state is not None
     if int8:
         for spec in io.graph_inputs:
@@ -150,7 +162,7 @@ class Onnx2TfJob:
         try:
             with log_file.open("w") as sink:
                 sink.write("$ onnx2tf " + " ".join(plan.argv) + "\n")
-                request = {"argv": plan.argv, "cwd": str(plan.workdir), "quantize": plan.quantize}
+                request = {"argv": plan.argv, "cwd": str(plan.workdir), "quantize": plan.quantize, "ranges": plan.ranges}
                 child.stdin.write(json.dumps(request) + "\n")
                 child.stdin.close()
                 self._pump(child, sink, log, check)

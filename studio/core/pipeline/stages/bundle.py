@@ -46,7 +46,7 @@ class BundleStage:
         if "tflite_fp32" not in present and "tflite_int8" not in present:
             raise StageError(ctx.run_dir, "the bundle needs the TFLite models, and none was made")
         progress.set(0.05, "golden observations")
-        studio = {key: LiteRTRuntime(ctx.run_dir / artifact.path, io).predict
+        studio = {key: LiteRTRuntime(ctx.run_dir / artifact.path, ctx.io_of(key) or io).predict
                   for key, artifact in present.items() if key != "edgetpu"}
         golden, float_bounds = golden_arrays(ctx.observations, float_reference(ctx), judgement("float", ctx.spec),
                                              studio, io.dict_observation)

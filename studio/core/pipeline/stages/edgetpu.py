@@ -89,8 +89,11 @@ class EdgeTPUCompileStage:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         data = (ctx.run_dir / EDGETPU_FILE).read_bytes()
+        details = {"compiler": report.to_json(), "compiler_path": where}
+        if "io" in ctx.artifacts["tflite_int8"].details:  # a repaired int8 model's own I/O (a float-side transform)
+            details["io"] = ctx.artifacts["tflite_int8"].details["io"]
         ctx.artifacts["edgetpu"] = Artifact("edgetpu", Path(EDGETPU_FILE), hashlib.sha256(data).hexdigest(), len(data),
-                                            details={"compiler": report.to_json(), "compiler_path": where})
+                                            details=details)
         mapped = report.ops_mapped if report.ops_mapped is not None else "?"
         return StageResult(f"{mapped} of {report.total_ops or '?'} ops on the Edge TPU; "
                            f"on-chip {report.on_chip_memory_bytes or 0} B, off-chip {report.off_chip_memory_bytes or 0} B")

@@ -11,10 +11,13 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+from ...atomic import atomic_write_bytes
 from ...carried import sampled_for
 from ...errors import EnvironmentUnavailableError, StageError
 from ...observations import rollout_observations
+from ...tflite.metadata import with_policy_io
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
@@ -123,9 +126,13 @@ class TFLiteConvertStage:
                 job.run(plan, log, progress.check, ctx.run_dir / LOG)
             finally:
                 reference.join()
+            diagnostics = self._diagnose(ctx, plan, keys, progress)
             for key in keys:
-                os.replace(plan.outputs[key], ctx.run_dir / FILES[key])
+                # The policy's I/O description travels inside the file, as in the ONNX file.
+                atomic_write_bytes(ctx.run_dir / FILES[key], with_policy_io(plan.outputs[key].read_bytes(), io))
                 ctx.artifacts[key] = _artifact(ctx.run_dir, key)
+                if key in diagnostics:
+                    ctx.artifacts[key].details["diagnostics"] = diagnostics[key]
             move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -133,6 +140,20 @@ class TFLiteConvertStage:
                                                 tree_bytes(ctx.run_dir / SAVED_MODEL))
         sizes = ", ".join(f"{FILES[k]} {ctx.artifacts[k].bytes / 1024:.0f} KiB" for k in keys)
         return StageResult(sizes)
+
+
+    @staticmethod
+    def _diagnose(ctx: RunContext, plan: Any, keys: list[str], progress: Progress) -> dict[str, Any]:
+        """Where int8 hurts, tensor by tensor, against onnx2tf's float32 model of the same graph."""
+        from .int8_attempt import diagnose_into
+
+        found = {}
+        for key in (k for k in keys if "int8" in k):
+            progress.set(0.96, f"int8 diagnostics ({FILES[key]})")
+            assert ctx.io is not None and ctx.calibration is not None
+            found[key] = diagnose_into(ctx, plan.outputs[key], plan.outputs["tflite_fp32"], ctx.io,
+                                       ctx.calibration.batch, progress, FILES[key])
+        return found
 
 
 def _gather_saved_model(out: Path, folder: Path) -> Path:

@@ -38,7 +38,7 @@ class TFLiteMicroStage:
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
         from ..assess import assess
 
-        io = ctx.io
+        io = ctx.io_of("tflite_int8")  # a repaired int8 model may take its input transformed on the float side
         assert io is not None
         reason = not_carried(ctx, "TFLite Micro")
         if reason:
@@ -69,6 +69,8 @@ class TFLiteMicroStage:
             same = self._same_as_litert(ctx, runtime)
         details: dict[str, Any] = {"model": f"{FOLDER}/{MODEL}", "from": int8.path.as_posix(), "ops": ops,
                                    "changes": changes, "tensor_arena": arena.to_json(), "same_as_litert_int8": same}
+        if io.transformed_inputs:
+            details["io"] = io.to_json()
         artifact = folder_artifact(ctx, "tflite_micro", FOLDER, report, details)
         text += f"; arena {arena.size} B; ops {', '.join(ops)}"
         progress.log(f"TFLite Micro: {text}")
@@ -79,7 +81,8 @@ class TFLiteMicroStage:
     @staticmethod
     def _same_as_litert(ctx: RunContext, runtime: TFLiteMicroRuntime) -> dict[str, Any]:
         """How often TFLite Micro's reference kernels give what LiteRT gives from the same int8 model."""
-        assert ctx.io is not None
-        litert = LiteRTRuntime(ctx.run_dir / ctx.artifacts["tflite_int8"].path, ctx.io)
+        io = ctx.io_of("tflite_int8")
+        assert io is not None
+        litert = LiteRTRuntime(ctx.run_dir / ctx.artifacts["tflite_int8"].path, io)
         return {source.source: compare_actions(litert.predict(source.batch), runtime.predict(source.batch),
-                                               ctx.io.discrete) for source in ctx.observations}
+                                               io.discrete) for source in ctx.observations}

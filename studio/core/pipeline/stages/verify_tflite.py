@@ -58,8 +58,9 @@ class VerifyTFLiteStage:
         from ..assess import assess
 
         artifact = ctx.artifacts[self.key]
-        assert ctx.io is not None
-        runtime = LiteRTRuntime(ctx.run_dir / artifact.path, ctx.io, name=self.key)
+        io = ctx.io_of(self.key)  # a repaired int8 model may take its input transformed on the float side
+        assert io is not None
+        runtime = LiteRTRuntime(ctx.run_dir / artifact.path, io, name=self.key)
         report, text = assess(ctx, runtime.predict, thresholds_for(self.key, ctx.spec), LABELS[self.key], progress,
                               precision_of(self.key), min_score=self._min_score(ctx.spec))
         artifact.verification = report
