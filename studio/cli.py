@@ -73,6 +73,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
             episodes=args.episodes,
             max_episodes=max(args.episodes, args.max_episodes),
             edgetpu_compiler=args.edgetpu_compiler,
+            edgetpu_device=args.edgetpu_device,
+            coral_device=args.coral_device,
             int8_min_score=args.int8_min_score,
             repair_int8=not args.no_int8_repair,
             student_hidden=[int(h) for h in args.student.split(",")] if args.student else None,
@@ -175,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_arguments(convert)
     convert.add_argument("--to", action="append", default=[], metavar="FORMATS",
                          help="formats, comma-separated: onnx, tflite-fp32, tflite-fp16, tflite-int8, "
-                              "tflite-full-int8, edgetpu, or all (the default)")
+                              "tflite-full-int8, edgetpu, all (the default: onnx, the TFLite float32, float16 and "
+                              "int8 models, edgetpu); torchscript (C++), web (the browser), tflite-micro "
+                              "(microcontrollers), bundle (a device folder), or deploy (those four)")
     convert.add_argument("--out", metavar="DIR", help="run folder (default: runs/NAME)")
     convert.add_argument("--force", action="store_true", help="write into a folder that holds other files")
     convert.add_argument("--seed", type=int, default=0, help="seed for sampling and rollouts (0)")
@@ -195,6 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "(default: the original's)")
     convert.add_argument("--edgetpu-compiler", metavar="PATH",
                          help="the Edge TPU compiler (default: $SB3_STUDIO_EDGETPU_COMPILER, then PATH)")
+    convert.add_argument("--edgetpu-device", metavar="NAME",
+                         help="compile for the Edge TPU on this compile host, over SSH (see 'sb3-studio device')")
+    convert.add_argument("--coral-device", metavar="NAME",
+                         help="run the compiled model in the bundle on this device's Coral (default: a device "
+                              "whose 'device check' found one)")
     convert.add_argument("--min-agreement", type=float, default=100.0,
                          help="discrete actions: least agreement in percent (100)")
     convert.add_argument("--error-multiple", type=float, default=8.0,
@@ -213,7 +222,8 @@ def build_parser() -> argparse.ArgumentParser:
     many.add_argument("folder")
     many.add_argument("--jobs", type=int, default=2, help="models converted at once (2)")
     many.add_argument("--out", default="runs/batch", help="where the run folders and the summary go (runs/batch)")
-    many.add_argument("--to", action="append", default=[], metavar="FORMATS", help="as for convert (all)")
+    many.add_argument("--to", action="append", default=[], metavar="FORMATS",
+                      help="as for convert (all; all,deploy for every deployment target too)")
     many.add_argument("--episodes", type=int, default=10, help="closed-loop episodes per artifact to start with (10)")
     many.add_argument("--max-episodes", type=int, default=80, help="as for convert (80)")
     many.add_argument("--force", action="store_true", help="overwrite summary files the studio did not write")
@@ -231,6 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--batch", type=int, action="append", help="batch sizes (1; repeat for more)")
     bench.add_argument("--threads", type=int, default=1, help="threads per runtime (1)")
     bench.add_argument("--runtime", action="append", help="only these runtimes (repeat)")
+    bench.add_argument("--device", action="append", metavar="NAME",
+                       help="also run the run's bundle on this device over SSH (repeat; see 'sb3-studio device')")
+    bench.add_argument("--device-only", action="store_true", help="with --device: measure no local runtime")
+    bench.add_argument("--device-timeout", type=float, default=600.0, metavar="S",
+                       help="longest a device may take for its check and measurement (600)")
+    bench.add_argument("--accept-new-host-key", action="store_true",
+                       help="on first contact with a device, record its host key")
     bench.add_argument("--sweep", action="store_true", help="MLPs over a grid of widths and depths instead")
     bench.add_argument("--widths", default="64,256,1024", help="sweep widths (64,256,1024)")
     bench.add_argument("--depths", default="2,4,8,16", help="sweep depths (2,4,8,16)")
@@ -242,6 +259,10 @@ def build_parser() -> argparse.ArgumentParser:
     desktop.add_argument("--remove", action="store_true", help="take them away")
     desktop.add_argument("--executable", help=argparse.SUPPRESS)
     desktop.set_defaults(func=cmd_desktop)
+
+    from .device_cli import add_parser as add_device_parser
+
+    add_device_parser(sub)
 
     gui = sub.add_parser("gui", help="open the studio window (the default; sb3-studio FILE... opens the files)")
     gui.add_argument("paths", nargs="*", help="models to open")

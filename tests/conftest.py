@@ -81,3 +81,24 @@ def zoo_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         execute(ConvertSpec(model=model, targets=ALL, out=root / name), emit=lambda event: None)
         runs[name] = root / name
     return runs
+
+
+DEPLOY = ["torchscript", "web", "tflite-micro", "bundle"]
+
+
+@pytest.fixture(scope="session")
+def deploy_runs(zoo_runs: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every zoo agent's run (a copy) with the deployment targets added: the earlier stages are restored,
+    only the deployment stages run (about 15 s per agent, plus one C++ build the first time)."""
+    import shutil
+
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    root = tmp_path_factory.mktemp("deploy-runs")
+    runs = {}
+    for name, model in ZOO_AGENTS.items():
+        shutil.copytree(zoo_runs[name], root / name)
+        execute(ConvertSpec(model=model, targets=[*ALL, *DEPLOY], out=root / name), emit=lambda event: None)
+        runs[name] = root / name
+    return runs

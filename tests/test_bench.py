@@ -113,6 +113,29 @@ def test_engine_interleaves_rounds_and_reports(ppo_run: Path) -> None:
             assert stats["p50_us"] == pytest.approx(np.percentile(samples, 50) / 1e3)
             assert stats["max_us"] == pytest.approx(max(samples) / 1e3)
     assert results["runtimes"]["sb3"]["batches"]["1"]["speedup_vs_sb3_p50"] == 1.0
+    for name in ("onnxruntime", "litert-fp32"):  # the bare runtime call, timed apart from the wrapper
+        stats = results["runtimes"][name]["batches"]["1"]
+        assert stats["raw"]["calls"] == 60 and stats["raw"]["p50_us"] > 0
+        assert stats["wrapper_overhead_percent"] == pytest.approx(100 * (stats["p50_us"] / stats["raw"]["p50_us"] - 1))
+        assert "raw" not in results["runtimes"][name]["batches"]["8"]  # batches: no bare call to compare with
+    assert "raw" not in results["runtimes"]["sb3"]["batches"]["1"]
+
+
+@pytest.mark.parametrize("name", ["onnxruntime", "litert-fp32", "litert-int8"])
+def test_thin_predict_takes_any_observation_and_returns_fresh_arrays(ppo_run: Path, name: str) -> None:
+    (target,) = targets_for_run(ppo_run, only=[name])
+    runtime = open_runtime(target)
+    obs = sample_observations(load_model(ZOO_AGENTS["ppo"]).observation_space, 20, 7).batch
+    expected = runtime.predict(np.array(obs, dtype=np.float64))  # converted first: the general path
+    assert expected.shape == (20,) and expected.dtype == np.int64
+    direct = [runtime.predict(obs[i:i + 1]) for i in range(20)]  # float32 batches of one: straight in
+    np.testing.assert_array_equal(np.concatenate(direct), expected)
+    np.testing.assert_array_equal(direct[0], expected[:1])  # not a view the next call overwrote
+    assert runtime.predict(obs[3]).shape == (1,) and runtime.predict(obs[3])[0] == expected[3]  # no batch dim
+    assert runtime.predict(obs[3].tolist())[0] == expected[3]  # a list
+    raw, prepared = runtime.raw_call_for(obs[5:6])
+    bare = raw(prepared)
+    assert np.ravel(bare[0] if isinstance(bare, list) else bare)[0] == expected[5]
 
 
 def test_bench_command_writes_table_json_and_csv(ppo_run: Path) -> None:

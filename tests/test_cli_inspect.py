@@ -118,11 +118,16 @@ def test_bad_inputs_give_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" in debug.stderr and debug.returncode == 2
 
 
+# Imported only inside the onnx2tf child process, where TensorFlow is loaded anyway (by onnx2tf).
+CHILD_ONLY = {"studio/core/tflite/quantize.py"}
+
+
 def test_core_never_imports_qt_or_tensorflow() -> None:
     offenders = [
         str(p.relative_to(REPO))
         for p in (REPO / "studio" / "core").rglob("*.py")
         if any(word in p.read_text() for word in ("PySide6", "pyqtgraph", "studio.ui", "import tensorflow"))
+        and str(p.relative_to(REPO)) not in CHILD_ONLY
     ]
     assert offenders == []
     script = (

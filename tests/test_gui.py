@@ -308,6 +308,43 @@ def test_sweep_view_plots_latency_against_size(qtbot, window, tmp_path: Path) ->
     path.write_text(json.dumps(rows))
     window.bench.show_sweep(path)
     items = window.bench.sweep.listDataItems()
-    assert sorted(item.name() for item in items) == ["SB3 (original)", "TFLite int8"]
+    assert sorted(item.name() for item in items) == ["LiteRT int8", "SB3 (original)"]
     sb3 = next(item for item in items if item.name() == "SB3 (original)")
     assert list(sb3.xData) == [4482, 1054722] and sb3.yData[1] > sb3.yData[0]
+
+
+def test_families_show_their_graph_inputs_and_play_side_by_side(qtbot, window) -> None:  # noqa: ANN001
+    """RecurrentPPO, MaskablePPO, CrossQ and a CNN agent in the browser like any model: the description
+    names the extra graph inputs; the masked agent plays side by side with its ONNX graph, masks carried."""
+    from studio.core.library import run_dir_for
+    from studio.core.pipeline.runner import execute
+    from studio.core.pipeline.spec import ConvertSpec
+
+    agents = Path(__file__).parent / "data" / "agents"
+    paths = sorted(agents.glob("*/*/*.zip"))
+    masked = agents / "ppo_mask/WallGrid-v0_1/WallGrid-v0.zip"
+    execute(ConvertSpec(model=masked, targets=["onnx"], out=run_dir_for(masked), episodes=2), emit=lambda e: None)
+    drop(window, *paths)
+    loaded(qtbot, window, 4)
+    model = window.browser.model
+    rows = {model.data(model.index(r, 1)): r for r in range(4)}
+    assert sorted(rows) == ["CrossQ", "MaskablePPO", "PPO", "RecurrentPPO"]
+    window.browser.table.selectRow(rows["RecurrentPPO"])
+    qtbot.waitUntil(lambda: "lstm_state_in [2x1x1x32]" in window.browser.details.toPlainText(), timeout=10_000)
+    window.browser.table.selectRow(rows["MaskablePPO"])
+    qtbot.waitUntil(lambda: "action_mask [4]" in window.browser.details.toPlainText(), timeout=10_000)
+    panel = window.rollouts
+    window.tabs.setCurrentWidget(panel)
+    panel.episodes.setValue(3)
+    panel.speed.setValue(240)
+    for name, box in panel.runtime_boxes.items():
+        box.setChecked(name in ("sb3", "onnxruntime"))
+    with qtbot.waitSignal(window.rollouts_controller.snapshot, timeout=60_000):
+        panel.reset_button.click()
+    with qtbot.waitSignal(window.rollouts_controller.summary, timeout=120_000):
+        panel.play_button.click()
+    qtbot.waitUntil(lambda: len(panel.table.rows) == 2, timeout=10_000)
+    summary = {row["runtime"]: row for row in panel.table.rows}
+    assert summary["onnxruntime"]["agreement_percent"] == 100.0
+    assert summary["onnxruntime"]["mean_return"] == summary["sb3"]["mean_return"]
+    assert summary["onnxruntime"]["score"] == pytest.approx(1.0)  # against random play among allowed moves

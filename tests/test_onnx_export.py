@@ -81,7 +81,11 @@ def test_zoo_agent_onnx_is_exact(name: str, tmp_path: Path) -> None:
         assert metrics.get("max_abs_error", 0.0) <= 1e-5
 
 
-@pytest.mark.parametrize("name", sorted(SPECS))
+# RecurrentPPO and MaskablePPO graphs take more than observations: tests/test_families.py checks them.
+SINGLE_INPUT = sorted(name for name in SPECS if SPECS[name][0] not in ("RecurrentPPO", "MaskablePPO"))
+
+
+@pytest.mark.parametrize("name", SINGLE_INPUT)
 def test_tiny_model_onnx_is_exact(name: str, tiny_models_paths: dict[str, Path], tmp_path: Path) -> None:
     manifest = _convert_and_check(tiny_models_paths[name], tmp_path / "run", ENV_IDS.get(name))
     sources = manifest["artifacts"]["onnx"]["verification"]["sources"]

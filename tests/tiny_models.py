@@ -38,6 +38,22 @@ class SpacesEnv(gym.Env):
         return self.observation_space.sample(), reward, False, self._t >= self.length, {}
 
 
+class MaskedSpacesEnv(SpacesEnv):
+    """:class:`SpacesEnv` with ``action_masks()``: random masks, at least one choice allowed per part."""
+
+    def action_masks(self) -> np.ndarray:
+        space = self.action_space
+        parts = ([int(space.n)] if isinstance(space, spaces.Discrete)
+                 else [int(n) for n in space.nvec] if isinstance(space, spaces.MultiDiscrete)
+                 else [2] * int(space.n))
+        masks = []
+        for size in parts:
+            mask = self.np_random.random(size) < 0.5
+            mask[self.np_random.integers(size)] = True
+            masks.append(mask)
+        return np.concatenate(masks)
+
+
 class TinyExtractor:  # replaced below by a real nn.Module subclass (kept importable by reference)
     pass
 
@@ -65,10 +81,16 @@ BOX3 = spaces.Box(-1.0, 1.0, (3,), np.float32)
 BOX2_ACT = spaces.Box(np.array([-2.0, 0.0], np.float32), np.array([2.0, 1.0], np.float32))
 IMAGE = spaces.Box(0, 255, (36, 36, 3), np.uint8)
 DICT = spaces.Dict(OrderedDict(pos=spaces.Box(-5.0, 5.0, (2,), np.float32), mode=spaces.Discrete(3)))
+DICT_IMAGE = spaces.Dict(OrderedDict(frame=IMAGE, speed=spaces.Box(-1.0, 1.0, (2,), np.float32)))
+STACKED = spaces.Box(0, 255, (36, 36, 2), np.uint8)  # two stacked grey frames: neither 1, 3 nor 4 channels
 
 
 def _on_policy(**kw: Any) -> dict[str, Any]:
     return dict(n_steps=16, **kw)
+
+
+def _recurrent(**policy_kwargs: Any) -> dict[str, Any]:
+    return dict(n_steps=16, batch_size=16, n_epochs=1, policy_kwargs=dict(lstm_hidden_size=8, **policy_kwargs))
 
 
 def _off_policy(**kw: Any) -> dict[str, Any]:
@@ -107,7 +129,56 @@ SPECS: dict[str, tuple[str, str, Callable[[], gym.Env], dict[str, Any]]] = {
     ),
     "ars_box_box": ("ARS", "LinearPolicy", lambda: gym.make("Pendulum-v1"), dict(n_delta=2, n_top=1)),
     "ars_box_discrete": ("ARS", "MlpPolicy", lambda: gym.make("CartPole-v1"), dict(n_delta=2, n_top=1)),
+    # The families: RecurrentPPO (critic LSTM separate, shared, none; two layers), MaskablePPO (every
+    # action space it masks), CrossQ, and image policies (NatureCNN, stacked frames, Dict with an image).
+    "recurrentppo_box_discrete": ("RecurrentPPO", "MlpLstmPolicy", lambda: gym.make("CartPole-v1"), _recurrent()),
+    "recurrentppo_box_box_shared": (
+        "RecurrentPPO", "MlpLstmPolicy", lambda: gym.make("Pendulum-v1"),
+        _recurrent(shared_lstm=True, enable_critic_lstm=False),
+    ),
+    "recurrentppo_discrete_multidiscrete_nocritic": (
+        "RecurrentPPO", "MlpLstmPolicy", lambda: SpacesEnv(spaces.Discrete(5), spaces.MultiDiscrete([3, 4])),
+        _recurrent(enable_critic_lstm=False, n_lstm_layers=2),
+    ),
+    "recurrentppo_box_multibinary": (
+        "RecurrentPPO", "MlpLstmPolicy", lambda: SpacesEnv(BOX3, spaces.MultiBinary(3)), _recurrent(),
+    ),
+    "recurrentppo_dict_box": ("RecurrentPPO", "MultiInputLstmPolicy", lambda: SpacesEnv(DICT, BOX2_ACT), _recurrent()),
+    "recurrentppo_image_discrete": (
+        "RecurrentPPO", "CnnLstmPolicy", lambda: SpacesEnv(IMAGE, spaces.Discrete(3)), _recurrent(),
+    ),
+    "maskableppo_box_discrete": (
+        "MaskablePPO", "MlpPolicy", lambda: MaskedSpacesEnv(BOX3, spaces.Discrete(5)), _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "maskableppo_discrete_multidiscrete": (
+        "MaskablePPO", "MlpPolicy", lambda: MaskedSpacesEnv(spaces.Discrete(4), spaces.MultiDiscrete([3, 4, 2])),
+        _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "maskableppo_multibinary_multibinary": (
+        "MaskablePPO", "MlpPolicy", lambda: MaskedSpacesEnv(spaces.MultiBinary(5), spaces.MultiBinary(4)),
+        _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "maskableppo_dict_discrete": (
+        "MaskablePPO", "MultiInputPolicy", lambda: MaskedSpacesEnv(DICT, spaces.Discrete(4)),
+        _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "maskableppo_image_discrete": (
+        "MaskablePPO", "CnnPolicy", lambda: MaskedSpacesEnv(IMAGE, spaces.Discrete(3)), _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "crossq_box_box": ("CrossQ", "MlpPolicy", lambda: SpacesEnv(BOX3, BOX2_ACT), _off_policy()),
+    "crossq_box_box_sde": ("CrossQ", "MlpPolicy", lambda: gym.make("Pendulum-v1"), _off_policy(use_sde=True)),
+    "ppo_stacked_discrete": (
+        "PPO", "CnnPolicy", lambda: SpacesEnv(STACKED, spaces.Discrete(3)), _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "ppo_dictimage_box": (
+        "PPO", "MultiInputPolicy", lambda: SpacesEnv(DICT_IMAGE, BOX2_ACT), _on_policy(batch_size=16, n_epochs=1),
+    ),
+    "dqn_image_discrete": ("DQN", "CnnPolicy", lambda: SpacesEnv(IMAGE, spaces.Discrete(3)), _off_policy()),
 }
+
+# Saved as built, never trained: sb3-contrib 2.9.2's RecurrentPPO cannot train on MultiBinary actions
+# (its rollout buffer stores them as int8, which Bernoulli's log_prob refuses), but the policy acts.
+UNTRAINED = {"recurrentppo_box_multibinary"}
 
 # Environments registered in Gymnasium, for the specs that use one (verification rollouts need it).
 ENV_IDS = {
@@ -120,6 +191,9 @@ ENV_IDS = {
     "tqc_box_box": "MountainCarContinuous-v0",
     "ars_box_box": "Pendulum-v1",
     "ars_box_discrete": "CartPole-v1",
+    "recurrentppo_box_discrete": "CartPole-v1",
+    "recurrentppo_box_box_shared": "Pendulum-v1",
+    "crossq_box_box_sde": "Pendulum-v1",
 }
 
 
@@ -129,7 +203,8 @@ def train(name: str, folder: Path, steps: int = 64, seed: int = 0) -> Path:
 
     algo, policy, make_env, kwargs = SPECS[name]
     model = algorithm_class(algo)(policy, make_env(), seed=seed, device="cpu", **kwargs)
-    model.learn(total_timesteps=steps)
+    if name not in UNTRAINED:
+        model.learn(total_timesteps=steps)
     path = folder / f"{name}.zip"
     model.save(path)
     return path
@@ -198,3 +273,28 @@ def rewrite_zip(path: Path, out: Path, data_entries: dict[str, Any] | None = Non
         for name, raw in files.items():
             archive.writestr(name, raw)
     return out
+
+
+def train_atari(folder: Path, env_id: str = "BreakoutNoFrameskip-v4", features_dim: int = 64) -> Path:
+    """A tiny PPO CnnPolicy on an Atari game, saved in the RL Zoo's layout with the zoo's Atari config
+    (AtariWrapper, 4 stacked frames): what the studio must rebuild around the policy to play it."""
+    import ale_py
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.atari_wrappers import AtariWrapper
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.vec_env import VecFrameStack
+
+    gym.register_envs(ale_py)
+    venv = VecFrameStack(make_vec_env(env_id, n_envs=1, seed=0, wrapper_class=AtariWrapper), n_stack=4)
+    model = PPO("CnnPolicy", venv, n_steps=16, batch_size=16, n_epochs=1, seed=0, device="cpu",
+                policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=features_dim)))
+    model.learn(16)
+    run = folder / "ppo" / f"{env_id}_1"
+    (run / env_id).mkdir(parents=True, exist_ok=True)
+    model.save(run / f"{env_id}.zip")
+    tag = "!!python/object/apply:collections.OrderedDict\n"
+    (run / env_id / "config.yml").write_text(
+        tag + "- - [env_wrapper, [stable_baselines3.common.atari_wrappers.AtariWrapper]]\n  - [frame_stack, 4]\n"
+        "  - [policy, CnnPolicy]\n")
+    (run / env_id / "args.yml").write_text(tag + f"- - [algo, ppo]\n  - [env, {env_id}]\n")
+    return run / f"{env_id}.zip"

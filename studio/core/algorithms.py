@@ -23,10 +23,16 @@ ALGORITHMS: dict[str, str] = {
     "QRDQN": "sb3_contrib.QRDQN",
     "TRPO": "sb3_contrib.TRPO",
     "ARS": "sb3_contrib.ARS",
+    "RecurrentPPO": "sb3_contrib.RecurrentPPO",
+    "MaskablePPO": "sb3_contrib.MaskablePPO",
+    "CrossQ": "sb3_contrib.CrossQ",
 }
 
+# The RL Zoo's folder names for algorithms whose name is not theirs in lower case.
+ZOO_NAMES = {"ppo_lstm": "RecurrentPPO", "ppo_mask": "MaskablePPO"}
+
 # Algorithms whose Box actions the policy squashes with tanh (then rescales to the bounds).
-SQUASHED = {"SAC", "TD3", "DDPG", "TQC"}
+SQUASHED = {"SAC", "TD3", "DDPG", "TQC", "CrossQ"}
 # Algorithms that act by the argmax of Q-values.
 Q_LEARNING = {"DQN", "QRDQN"}
 
@@ -38,7 +44,9 @@ def algorithm_class(name: str) -> type:
 
 def _policy_families() -> list[tuple[type, list[str]]]:
     from sb3_contrib.ars.policies import ARSPolicy
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
     from sb3_contrib.common.recurrent.policies import RecurrentActorCriticPolicy
+    from sb3_contrib.crossq.policies import CrossQPolicy
     from sb3_contrib.qrdqn.policies import QRDQNPolicy
     from sb3_contrib.tqc.policies import TQCPolicy
     from stable_baselines3.common.policies import ActorCriticPolicy
@@ -47,7 +55,9 @@ def _policy_families() -> list[tuple[type, list[str]]]:
     from stable_baselines3.td3.policies import TD3Policy
 
     return [
-        (RecurrentActorCriticPolicy, []),  # RecurrentPPO: not supported (yet)
+        (RecurrentActorCriticPolicy, ["RecurrentPPO"]),
+        (MaskableActorCriticPolicy, ["MaskablePPO"]),
+        (CrossQPolicy, ["CrossQ"]),
         (ARSPolicy, ["ARS"]),
         (QRDQNPolicy, ["QRDQN"]),
         (TQCPolicy, ["TQC"]),
@@ -70,9 +80,9 @@ def detect(path: Path, data: dict[str, Any], hint: str | None = None) -> str:
                 break
     if not candidates:
         raise UnknownAlgorithmError(path, name, sorted(ALGORITHMS))
-    hinted = (hint or "").upper().replace("-", "")
-    if hinted in candidates:
-        return hinted
+    hinted = ZOO_NAMES.get((hint or "").lower(), (hint or "").upper().replace("-", ""))
+    if hinted.upper() in [c.upper() for c in candidates]:
+        return next(c for c in candidates if c.upper() == hinted.upper())
     if candidates == ["TD3", "DDPG"]:
         ddpg = data.get("policy_delay") == 1 and float(data.get("target_noise_clip", 0.5)) == 0.0
         return "DDPG" if ddpg else "TD3"

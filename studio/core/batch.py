@@ -186,6 +186,8 @@ def family_table(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _fidelity(artifact: dict[str, Any]) -> str:
     verification = artifact.get("verification") or {}
+    if "check" in verification:  # the device bundle: its own runner's verdict per model
+        return ", ".join(f"{r['artifact']} {r['status']}" for r in verification["check"].get("results", []))
     parts = []
     for source, m in verification.get("sources", {}).items():
         if "agreement_percent" in m:
@@ -195,6 +197,8 @@ def _fidelity(artifact: dict[str, Any]) -> str:
     closed = verification.get("closed_loop")
     if closed and closed.get("score") is not None:
         parts.append(f"score {closed['score']:.2f}")
+    if "cpp_check" in artifact:
+        parts.append(f"C++ {artifact['cpp_check']['status']}")
     return ", ".join(parts)
 
 

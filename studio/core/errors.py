@@ -104,5 +104,54 @@ class VerificationFailed(StageError):
     """An artifact acts differently from the original beyond the thresholds."""
 
 
+class DeviceError(StudioError):
+    """A device (a board reached over SSH) could not be used. ``path`` is the device's name."""
+
+
+class DeviceNotFound(DeviceError):
+    pass
+
+
+class DeviceUnreachable(DeviceError):
+    """No SSH connection: the host did not answer, refused the connection or its name is unknown."""
+
+
+class AuthenticationRefused(DeviceError):
+    """The device refused the key (or no key was usable)."""
+
+
+class HostKeyUnknown(DeviceError):
+    """First contact: the device's host key is not yet in the studio's known_hosts."""
+
+    def __init__(self, device: str, host: str, key_type: str, fingerprint: str) -> None:
+        self.host, self.key_type, self.fingerprint = host, key_type, fingerprint
+        super().__init__(device, f"{host} is not known yet: its {key_type} host key is {fingerprint}",
+                         "check the fingerprint on the device (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub), then "
+                         f"run 'sb3-studio device check {device} --accept-new-host-key'")
+
+
+class HostKeyChanged(DeviceError):
+    """The device offers a host key other than the one recorded: never accepted."""
+
+    def __init__(self, device: str, host: str, known_hosts: Path, expected: str, offered: str) -> None:
+        self.host, self.expected, self.offered = host, expected, offered
+        super().__init__(device, f"the host key of {host} has changed (recorded {expected}, offered {offered}): "
+                                 "someone may be intercepting the connection, so nothing was sent",
+                         "if the device was reinstalled and you trust the new key, remove the old one with: "
+                         f"ssh-keygen -f {known_hosts} -R '{host}', then check the device again")
+
+
+class RemoteCommandError(DeviceError):
+    """A command on the device failed or could not run (no Python, no runtime, bad output)."""
+
+
+class RemoteTimeout(DeviceError):
+    """A command on the device did not finish in time; it was stopped and its folder removed."""
+
+
+class ConnectionDropped(DeviceError):
+    """The connection ended in the middle of a command; the remote folder is removed on the next contact."""
+
+
 class Cancelled(Exception):
     """The user asked to stop. Not an error: the runner reports it as a cancelled stage."""

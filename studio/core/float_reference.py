@@ -111,6 +111,10 @@ class FloatReference:
     def _evaluate(self, batch: Any, precision: str) -> SourceReference:
         actions = np.asarray(self.loaded.predict(batch))
         try:
+            if self.loaded.algo in ("RecurrentPPO", "MaskablePPO"):  # state and masks: step by step
+                from .carried_reference import family_source_reference
+
+                return family_source_reference(self.loaded, batch, actions, precision)
             if self.discrete:
                 return self._discrete(batch, actions, precision)
             return self._continuous(batch, actions, precision)

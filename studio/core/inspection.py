@@ -22,7 +22,8 @@ def _acting_parameters(policy: Any) -> int:
     net = acting_network(policy)
     if net is not policy:
         return sum(p.numel() for p in net.parameters())
-    critic_parts = [getattr(policy, "value_net", None), getattr(getattr(policy, "mlp_extractor", None), "value_net", None)]
+    critic_parts = [getattr(policy, "value_net", None), getattr(getattr(policy, "mlp_extractor", None), "value_net", None),
+                    getattr(policy, "lstm_critic", None), getattr(policy, "critic", None)]  # RecurrentPPO's critic
     if not getattr(policy, "share_features_extractor", True):
         critic_parts.append(getattr(policy, "vf_features_extractor", None))
     critic = {id(p) for part in critic_parts if part is not None for p in part.parameters()}
@@ -40,6 +41,12 @@ def _network(policy: Any) -> dict[str, Any]:
         "net_arch": getattr(net, "net_arch", None) or getattr(policy, "net_arch", None),
         "activation": getattr(activation, "__name__", None),
     }
+
+
+def _graph(loaded: LoadedModel) -> dict[str, Any]:
+    from .export.families import describe_graph
+
+    return describe_graph(loaded)
 
 
 def environment_status(loaded: LoadedModel) -> EnvStatus:
@@ -68,6 +75,7 @@ def inspect_model(loaded: LoadedModel, check_environment: bool = True) -> dict[s
             "action": space_to_json(loaded.action_space),
         },
         "network": _network(policy),
+        "graph": _graph(loaded),
         "parameters": int(sum(p.numel() for p in policy.parameters())),
         "acting_parameters": int(_acting_parameters(policy)),
         "saved_with": {"stable_baselines3": loaded.sb3_version, "python": loaded.python_version},
@@ -102,12 +110,27 @@ def format_inspection(info: dict[str, Any]) -> str:
         ("Action", info["action_space"]),
         ("Network", f"{net['features_extractor']} -> {arch} {net['activation'] or ''}".rstrip()),
         ("Parameters", f"{info['parameters']:,} ({info['acting_parameters']:,} choose the action)"),
+        *_graph_rows(info.get("graph")),
         ("Saved with", f"SB3 {saved['stable_baselines3'] or 'unknown (very old)'}, Python {saved['python'] or 'unknown'}"),
         ("gSDE", "yes" if info["gsde"] else "no"),
         ("Normalisation", f"VecNormalize from {norm['source']} (clip {norm['clip_obs']:g})" if norm["present"] else "none"),
         ("Environment", env_line),
     ]
+    if (info.get("graph") or {}).get("memory"):
+        rows.insert(6, ("Inside", info["graph"]["memory"]))
     rows += [("Env note", note) for note in env.get("migrated") or []]
     rows += [("Note", note) for note in info["notes"]]
     width = max(len(name) for name, _ in rows)
     return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def _graph_rows(graph: dict[str, Any] | None) -> list[tuple[str, str]]:
+    if not graph:  # described before graphs were (a cached description)
+        return []
+    return [("Graph inputs", ", ".join(_tensor(t) for t in graph["inputs"])),
+            ("Graph outputs", ", ".join(_tensor(t) for t in graph["outputs"]))]
+
+
+def _tensor(tensor: dict[str, Any]) -> str:
+    shape = "x".join(str(d) for d in tensor["shape"]) or "scalar"
+    return f"{tensor['name']} [{shape}]" + (f" ({tensor['what']})" if tensor["what"] else "")

@@ -53,6 +53,7 @@ class LoadedModel:
     python_version: str | None
     trusted: bool = False
     notes: list[str] = field(default_factory=list)
+    carrier: Any = field(default=None, repr=False)  # RecurrentPPO / MaskablePPO: see studio.core.carried
 
     @property
     def env_id(self) -> str | None:
@@ -68,7 +69,14 @@ class LoadedModel:
         return resolve(self.env_settings, self.observation_space, self.action_space, self.normalization)
 
     def make_env(self, render_mode: str | None = None) -> Any:
-        return self.env_recipe().make(render_mode)
+        """The environment; for RecurrentPPO and MaskablePPO its observations carry the episode start
+        and the action mask (:class:`studio.core.carried.CarryingWrapper`)."""
+        env = self.env_recipe().make(render_mode)
+        if self.algo in ("RecurrentPPO", "MaskablePPO"):
+            from .carried import carrying
+
+            env = carrying(env, self)
+        return env
 
     @property
     def policy(self) -> Any:
@@ -83,7 +91,15 @@ class LoadedModel:
         return self.model.action_space
 
     def predict(self, observation: Any) -> np.ndarray:
-        """The original's deterministic action for a batch of raw observations (as the env emits them)."""
+        """The original's deterministic action for a batch of raw observations (as the env emits them).
+
+        RecurrentPPO and MaskablePPO take observations that carry episode starts and masks, and the
+        LSTM state goes on from call to call (:mod:`studio.core.carried`)."""
+        if self.algo in ("RecurrentPPO", "MaskablePPO"):
+            from .carried import OriginalCarrier
+
+            self.carrier = self.carrier or OriginalCarrier(self)
+            return self.carrier.predict(observation)
         if self.normalization is not None:
             observation = self.normalization.normalize(observation)
         action, _ = self.model.predict(observation, deterministic=True)

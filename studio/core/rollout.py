@@ -39,6 +39,7 @@ class Pane:
     agreed: int = 0
     compared: int = 0
     frame: np.ndarray | None = None
+    judge: Predict | None = None  # the original, following this pane's trajectory (policies with memory)
 
     def status(self) -> str:
         if self.finished:
@@ -65,26 +66,36 @@ def _difference(a: Any, b: Any, discrete: bool) -> float:
 
 
 class LockstepRollout:
-    """``runtimes`` maps a name to a predict function; the first one named ``sb3`` is the original."""
+    """``runtimes`` maps a name to a predict function; the first one named ``sb3`` is the original.
+
+    ``env`` is an env id or a maker of environments (``LoadedModel.make_env``: the zoo's wrappers, and
+    observations that carry masks and episode starts). ``judges``, for policies with memory, makes a
+    fresh original for each pane: judging a pane's action on its own trajectory must not move the
+    state of the original that plays, nor that of another pane's judge.
+    """
 
     def __init__(
         self,
-        env_id: str,
+        env: str | Callable[..., Any],
         runtimes: dict[str, Predict],
         episodes: int = 1,
         seed: int = 0,
         tolerance: float = 1e-3,
         render: bool = True,
         discrete: bool = True,
+        judges: Callable[[], Predict] | None = None,
     ) -> None:
         if "sb3" not in runtimes:
             raise ValueError("the original (sb3) must be one of the runtimes")
-        self.env_id, self.episodes, self.seed = env_id, episodes, seed
+        self.env_id = env if isinstance(env, str) else None
+        self.episodes, self.seed = episodes, seed
         self.tolerance, self.render, self.discrete = tolerance, render, discrete
         self.original = runtimes["sb3"]
         self.panes = [Pane(name, predict) for name, predict in runtimes.items()]
+        make = (lambda render_mode=None: make_env(env, render_mode=render_mode)) if isinstance(env, str) else env
         for pane in self.panes:
-            pane.env = make_env(env_id, render_mode="rgb_array" if render else None)
+            pane.env = make(render_mode="rgb_array" if render else None)
+            pane.judge = judges() if judges is not None and pane.runtime != "sb3" else self.original
         self.reset()
 
     @property
@@ -116,7 +127,7 @@ class LockstepRollout:
             batch = stack([pane.obs])
             action = pane.predict(batch)[0]
             if pane is not reference:
-                pane.action_difference = _difference(action, self.original(batch)[0], self.discrete)
+                pane.action_difference = _difference(action, pane.judge(batch)[0], self.discrete)
                 pane.compared += 1
                 agreed = pane.action_difference <= (0.0 if self.discrete else self.tolerance)
                 pane.agreed += int(agreed)

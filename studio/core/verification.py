@@ -49,6 +49,24 @@ def compare_actions(original: np.ndarray, artifact: np.ndarray, discrete: bool) 
     return {"count": n, "max_abs_error": float(error.max()), "mean_abs_error": float(error.mean())}
 
 
+def error_bound(ref: SourceReference, thresholds: Thresholds) -> float:
+    """Box actions: the largest error against float64 an artifact may make on this source."""
+    assert ref.actions64 is not None and ref.own_error is not None
+    return thresholds.error_multiple * float(ref.own_error.max()) + floor_of(ref.actions64)
+
+
+def fallback_bound(actions: np.ndarray) -> float:
+    """Box actions without a float64 evaluation of the original: an absolute bound against its float32 actions."""
+    return 1e-5 * max(1.0, float(np.max(np.abs(actions))))
+
+
+def float_ties(ref: SourceReference, thresholds: Thresholds) -> np.ndarray:
+    """Discrete actions: the observations where the original's first and second choice tie at float precision."""
+    if ref.margins64 is None or ref.own_error is None:
+        return np.zeros(len(ref.actions), bool)
+    return ref.margins64 <= thresholds.error_multiple * ref.own_error + 4 * np.finfo(np.float32).eps
+
+
 def _continuous(ref: SourceReference, artifact: np.ndarray, thresholds: Thresholds, label: str,
                 failures: list[str]) -> dict[str, Any]:
     metrics = compare_actions(ref.actions, artifact, discrete=False)
@@ -56,14 +74,14 @@ def _continuous(ref: SourceReference, artifact: np.ndarray, thresholds: Threshol
         error = np.abs(artifact.astype(np.float64).reshape(ref.actions64.shape) - ref.actions64)
         error = np.where(np.isnan(error), np.inf, error).reshape(len(error), -1).max(axis=1)
         own, floor = float(ref.own_error.max()), floor_of(ref.actions64)
-        bound = thresholds.error_multiple * own + floor
+        bound = error_bound(ref, thresholds)
         metrics["float64"] = {"max_error": float(error.max()), "mean_error": float(error.mean()),
                               "original_max_error": own, "original_mean_error": float(ref.own_error.mean()),
                               "bound": bound, "ratio": float(error.max() / max(own, floor))}
         if not error.max() <= bound:
             failures.append(f"{label}: max error {error.max():.3g} against float64 > {bound:.3g} "
                             f"({thresholds.error_multiple:g} x the original's own {own:.3g} + {floor:.2g})")
-    elif not metrics["max_abs_error"] <= 1e-5 * max(1.0, float(np.max(np.abs(ref.actions)))):
+    elif not metrics["max_abs_error"] <= fallback_bound(ref.actions):
         failures.append(f"{label}: max error {metrics['max_abs_error']:.3g} (no float64 reference: absolute bound)")
     if thresholds.max_abs_error is not None and not metrics["max_abs_error"] <= thresholds.max_abs_error:
         failures.append(f"{label}: max error {metrics['max_abs_error']:.3g} > {thresholds.max_abs_error:g}")
@@ -75,10 +93,7 @@ def _discrete(ref: SourceReference, artifact: np.ndarray, thresholds: Thresholds
     metrics = compare_actions(ref.actions, artifact, discrete=True)
     n = len(ref.actions)
     differ = ~np.all((np.asarray(ref.actions) == np.asarray(artifact).reshape(np.shape(ref.actions))).reshape(n, -1), axis=1)
-    excused = np.zeros(n, bool)
-    if ref.margins64 is not None and ref.own_error is not None:
-        tie = ref.margins64 <= thresholds.error_multiple * ref.own_error + 4 * np.finfo(np.float32).eps
-        excused = differ & tie
+    excused = differ & float_ties(ref, thresholds)
     judged = n - int(excused.sum())
     agreement = 100.0 * (1 - (differ & ~excused).sum() / max(1, judged))
     metrics.update(float_ties_excused=int(excused.sum()), judged_agreement_percent=float(agreement))

@@ -37,7 +37,7 @@ class _BenchWorker(QObject):
         from studio.core.bench.engine import BenchOptions, run_bench
         from studio.core.bench.targets import targets_for_run
         from studio.core.loading import load_model
-        from studio.core.observations import sample_observations
+        from studio.core.carried import sampled_for
         from studio.core.pipeline.run_folder import read_manifest
 
         try:
@@ -45,7 +45,7 @@ class _BenchWorker(QObject):
             manifest = read_manifest(request.run_dir) or {}
             model = manifest.get("model", {})
             loaded = load_model(model.get("resolved") or model["file"])
-            observations = sample_observations(loaded.observation_space, 256, 0, loaded.normalization).batch
+            observations = sampled_for(loaded, 256, 0).batch
             options = BenchOptions(batches=list(request.batches), calls=request.calls, rounds=request.rounds,
                                    threads=request.threads)
             targets = targets_for_run(request.run_dir, threads=request.threads, only=request.runtimes)

@@ -13,7 +13,9 @@ from typing import Any
 
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QLabel, QPushButton, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from .int8_diagnostics import diagnostics_beside
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
@@ -69,9 +71,15 @@ class QtGraphView(QWidget):
         column.addStretch(1)
         self.stack = QStackedWidget()
         self.stack.addWidget(placeholder)
+        self.int8 = diagnostics_beside()  # an int8 model's tensors, float32 and int8 side by side
+        splitter = QSplitter()
+        splitter.addWidget(self.stack)
+        splitter.addWidget(self.int8)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        layout.addWidget(splitter)
 
     def _ensure_view(self) -> bool:
         if self.view is not None:
@@ -98,6 +106,7 @@ class QtGraphView(QWidget):
 
         self.stop()
         self.path = path
+        self.int8.show_for_file(path)
         host, port = netron.start(str(path), address=("127.0.0.1", 0), browse=False)
         self.address = (host, port)
         self.url = f"http://{host}:{port}/"

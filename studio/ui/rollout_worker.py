@@ -28,10 +28,8 @@ class RolloutSettings:
     pane_width: int = 320
 
 
-def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bool]:
-    """Predict functions for the chosen runtimes, the reasons of those that cannot run, discrete or not."""
-    from gymnasium import spaces
-
+def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], Any]:
+    """Predict functions for the chosen runtimes, the reasons of those that cannot run, the original's model."""
     from studio.core.bench.targets import RuntimeTarget, open_runtime, targets_for_run
     from studio.core.runtimes.base import RuntimeUnavailable
 
@@ -47,7 +45,13 @@ def _open(settings: RolloutSettings) -> tuple[dict[str, Any], dict[str, str], bo
             predicts[name] = open_runtime(targets[name]).predict
         except RuntimeUnavailable as exc:
             unavailable[name] = f"{exc.reason}. To install: {exc.hint}"
-    return predicts, unavailable, not isinstance(original.loaded.action_space, spaces.Box)
+    return predicts, unavailable, original.loaded
+
+
+def discrete_actions(loaded: Any) -> bool:
+    from gymnasium import spaces
+
+    return not isinstance(loaded.action_space, spaces.Box)
 
 
 def snapshot(rollout: Any, width: int) -> list[dict[str, Any]]:
@@ -144,16 +148,20 @@ class RolloutWorker(QObject):
         self.playing_changed.emit(playing)
 
     def _load(self, settings: RolloutSettings) -> None:
+        from studio.core.carried import judges_for
         from studio.core.closed_loop import random_returns
         from studio.core.recording import Recorder, compose
         from studio.core.rollout import LockstepRollout
 
         self.settings, self.measured = settings, []
         try:
-            predicts, unavailable, discrete = _open(settings)
-            self.rollout = LockstepRollout(settings.env_id, predicts, settings.episodes, settings.seed,
-                                           settings.tolerance, render=True, discrete=discrete)
-            self.random_mean = float(np.mean(random_returns(settings.env_id, settings.episodes, settings.seed)))
+            predicts, unavailable, loaded = _open(settings)
+            # The model's own environment (zoo wrappers, normalisation, migrated ids; masks and episode
+            # starts carried), and for policies with memory a judge per pane that follows its trajectory.
+            self.rollout = LockstepRollout(loaded.make_env, predicts, settings.episodes, settings.seed,
+                                           settings.tolerance, render=True, discrete=discrete_actions(loaded),
+                                           judges=judges_for(loaded))
+            self.random_mean = float(np.mean(random_returns(loaded.make_env, settings.episodes, settings.seed)))
         except Exception as exc:  # noqa: BLE001 - shown in the panel, never a silent death
             self.rollout = None
             self.problem.emit(f"The rollout cannot start: {type(exc).__name__}: {exc}")

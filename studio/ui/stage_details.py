@@ -1,4 +1,4 @@
-"""The selected stage's log, error details, and Edge TPU op table."""
+"""The selected stage's log, error details, Edge TPU op table, and the selected model's int8 diagnostics."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from typing import Any
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QPlainTextEdit, QTableWidget, QTableWidgetItem, QTabWidget
 
 from studio.core.session import StageState
+
+from .int8_diagnostics import QtInt8Diagnostics
+
+INT8_STAGES = ("tflite", "verify-tflite-int8", "verify-tflite-full-int8", "int8-repair")
 
 
 def _text_view(placeholder: str) -> QPlainTextEdit:
@@ -33,9 +37,18 @@ class QtStageDetails(QTabWidget):
         self.addTab(self.log, "Log")
         self.addTab(self.error, "Error details")
         self.addTab(self.ops, "Edge TPU ops")
+        self.int8 = QtInt8Diagnostics()
+        self.addTab(self.int8, "int8 diagnostics")
         self.shown: tuple[str, int] | None = None  # (stage, log lines) on screen
+        self.int8_shown: tuple[dict[str, Any] | None, str | None] | None = None
 
     def show_stage(self, stage: StageState | None, manifest: dict[str, Any] | None = None) -> None:
+        # The model's int8 diagnostics whatever stage is selected; an int8 stage brings them forward.
+        prefer = "tflite_full_int8" if stage and stage.name.endswith("full-int8") else None
+        if self.int8_shown is None or self.int8_shown[0] is not manifest or self.int8_shown[1] != prefer:
+            self.int8_shown = (manifest, prefer)  # a live log redraws often; the tables only when they change
+            self.int8.show_manifest(manifest, prefer)
+        has_int8 = bool(self.int8.artifacts)
         if stage is None:
             self.log.clear()
             self.error.clear()
@@ -49,6 +62,8 @@ class QtStageDetails(QTabWidget):
         else:
             self.error.clear()
         self._show_ops(stage, manifest)
+        if has_int8 and stage.name in INT8_STAGES and not stage.error:
+            self.setCurrentWidget(self.int8)
 
     def _show_log(self, stage: StageState) -> None:
         """Append what is new when the same stage grows (a live log), else draw it whole."""

@@ -64,6 +64,31 @@ def _timed_loop(fn: Any, batches: list[Any], calls: int, budget_ns: int | None) 
     return durations
 
 
+def _raw_calls(runtime: Any, batches: list[Any]) -> tuple[Any, list[Any]] | None:
+    """The runtime's bare call and its prepared inputs (one per batch), where the runtime offers it."""
+    if not hasattr(runtime, "raw_call_for"):
+        return None
+    try:
+        prepared = [runtime.raw_call_for(batch) for batch in batches]
+    except NotImplementedError:  # a policy that carries a mask or an LSTM state: no single bare call
+        return None
+    return prepared[0][0], [inputs for _, inputs in prepared]
+
+
+def _interleaved(predict: Any, batches: list[Any], raw: tuple[Any, list[Any]], calls: int,
+                 budget_ns: int | None, chunks: int = 10) -> tuple[list[int], list[int]]:
+    """The wrapper and the bare call, timed in alternating chunks so that drift favours neither."""
+    durations: list[int] = []
+    raw_durations: list[int] = []
+    chunks = max(1, min(chunks, calls))
+    chunk_budget = budget_ns // (2 * chunks) if budget_ns else None
+    for chunk in range(chunks):
+        size = calls // chunks + (1 if chunk < calls % chunks else 0)
+        durations += _timed_loop(predict, batches, size, chunk_budget)
+        raw_durations += _timed_loop(raw[0], raw[1], size, chunk_budget)
+    return durations, raw_durations
+
+
 def _noop(batch: Any) -> None:
     return None
 
@@ -105,10 +130,19 @@ def main() -> int:
             m = message["measure"]
             batches = _batches(observations, int(m["batch"]))
             budget = int(m["budget_ms"] * 1e6) if m.get("budget_ms") else None
-            _timed_loop(runtime.predict, batches, int(m.get("warmup", 0)), None)
-            durations = _timed_loop(runtime.predict, batches, int(m["calls"]), budget)
+            raw = _raw_calls(runtime, batches) if int(m["batch"]) == 1 else None
+            warmup = int(m.get("warmup", 0))
+            _timed_loop(runtime.predict, batches, warmup, None)
+            if raw is None:
+                durations, raw_durations = _timed_loop(runtime.predict, batches, int(m["calls"]), budget), []
+            else:
+                _timed_loop(raw[0], raw[1], warmup, None)
+                durations, raw_durations = _interleaved(runtime.predict, batches, raw, int(m["calls"]), budget)
             overhead = _timed_loop(_noop, batches, len(durations), None)
-            answer({"durations_ns": durations, "overhead_ns": float(np.median(overhead))})
+            reply = {"durations_ns": durations, "overhead_ns": float(np.median(overhead))}
+            if raw_durations:
+                reply["raw_durations_ns"] = raw_durations
+            answer(reply)
         elif "probe" in message:
             batch = _batches(observations, int(message["probe"]), 1)[0]
             answer({"actions": np.asarray(runtime.predict(batch)).tolist()})

@@ -138,6 +138,7 @@ def run_bench(
             yield RuntimeReady(target.name, reply["load_ms"], reply["first_call_us"], target.file_bytes)
         _probe(children, results)
         samples: dict[tuple[str, int], list[int]] = {}
+        raw_samples: dict[tuple[str, int], list[int]] = {}
         overheads: dict[tuple[str, int], list[float]] = {}
         names = list(children)
         calls = max(1, options.calls // options.rounds)
@@ -153,10 +154,15 @@ def run_bench(
                     if "durations_ns" not in reply:
                         continue
                     samples.setdefault((name, batch), []).extend(reply["durations_ns"])
+                    if reply.get("raw_durations_ns"):
+                        raw_samples.setdefault((name, batch), []).extend(reply["raw_durations_ns"])
                     overheads.setdefault((name, batch), []).append(reply["overhead_ns"])
                     yield RoundSamples(name, batch, round_index, reply["durations_ns"], reply["overhead_ns"])
         for (name, batch), durations in samples.items():
             stats = summarize(durations, batch, float(np.median(overheads[(name, batch)])))
+            if (name, batch) in raw_samples:  # the bare runtime call, apart from the studio's wrapper
+                stats["raw"] = summarize(raw_samples[(name, batch)], batch)
+                stats["wrapper_overhead_percent"] = 100.0 * (stats["p50_us"] / stats["raw"]["p50_us"] - 1.0)
             results["runtimes"][name].setdefault("batches", {})[str(batch)] = stats
     finally:
         for name, child in children.items():

@@ -21,6 +21,9 @@ RUNTIMES: dict[str, str | None] = {
     "litert-int8": "tflite_int8",
     "litert-int8-plain": "tflite_int8_plain",  # plain post-training int8, kept when int8 was repaired
     "edgetpu": "edgetpu",
+    "torchscript": "torchscript",  # the TorchScript module, in Python (its C++ check runs in the pipeline)
+    "tflite-micro": "tflite_micro",  # TFLite Micro's interpreter
+    "ort-web": "web",  # onnxruntime-web under Node: the figures include the pipe to Node
 }
 
 
@@ -60,8 +63,14 @@ def targets_for_run(run_dir: Path, threads: int = 1, only: list[str] | None = No
             entry = manifest["artifacts"].get(key)
             if entry is None and name != "edgetpu":
                 continue
-            artifact = str(run_dir / entry["path"]) if entry else None  # the Coral still says why it cannot run
-        targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact, io, threads))
+            # A folder artifact names its model file ("model"); the Coral still says why it cannot run.
+            artifact = str(run_dir / entry.get("model", entry["path"])) if entry else None
+        # A repaired int8 model has its own I/O (an input transform on the float side): feed it through that.
+        own_io = (entry or {}).get("io") if key is not None else None
+        if key == "edgetpu":  # compiled from the kept int8 model: the same I/O
+            own_io = own_io or manifest["artifacts"].get("tflite_int8", {}).get("io")
+        targets.append(RuntimeTarget(name, model.get("resolved") or model["file"], env_id, norm, artifact,
+                                     own_io or io, threads))
     return targets
 
 
@@ -81,7 +90,19 @@ def open_runtime(target: RuntimeTarget) -> Any:
         from ..runtimes.torch_module import TorchRuntime
 
         return TorchRuntime(loaded, threads=target.threads)
+    if target.name == "torchscript":
+        from ..runtimes.torchscript import TorchScriptRuntime
+
+        return TorchScriptRuntime(Path(target.artifact or ""), threads=target.threads)
+    if target.name == "ort-web":
+        from ..runtimes.ort_web import OrtWebRuntime
+
+        return OrtWebRuntime(Path(target.artifact or ""))
     io = PolicyIO.from_json(target.io) if target.io else None
+    if target.name == "tflite-micro" and io is not None:
+        from ..runtimes.tflite_micro import TFLiteMicroRuntime
+
+        return TFLiteMicroRuntime(Path(target.artifact or ""), io)
     if target.name == "onnxruntime":
         from ..runtimes.onnx import OnnxRuntime
 

@@ -12,6 +12,7 @@ from typing import Any, Callable
 import numpy as np
 from gymnasium import spaces
 
+from ..carried import CARRIED
 from ..observations import stack
 
 # The noise floor: the original with its actions (Box) or observations (discrete actions) moved by this
@@ -46,9 +47,11 @@ def play(act: Act, make_env: Callable[[], Any], seed: int, check: Callable[[], N
 
 def random_policy(action_space: spaces.Space, seed: int) -> Act:
     """A uniformly random policy, seeded: the zero of the closed-loop score."""
+    from ..carried import random_action
+
     space = _copy_space(action_space)
     space.seed(seed)
-    return lambda obs: np.stack([space.sample()])
+    return lambda obs: np.stack([random_action(space, obs)])  # among the allowed actions, where masked
 
 
 def noisy(act: Act, action_space: spaces.Space, observation_space: spaces.Space, seed: int) -> Act:
@@ -72,8 +75,8 @@ def noisy(act: Act, action_space: spaces.Space, observation_space: spaces.Space,
         return (value * (1.0 + rng.normal(0.0, FLOAT_NOISE, value.shape))).astype(value.dtype)
 
     def act_perturbed(obs: Any) -> np.ndarray:
-        if isinstance(obs, dict):
-            return act({k: perturb(v) for k, v in obs.items()})
+        if isinstance(obs, dict):  # masks and episode starts carried with the observation stay as they are
+            return act({k: v if k in CARRIED else perturb(v) for k, v in obs.items()})
         return act(perturb(obs))
     return act_perturbed
 

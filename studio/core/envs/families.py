@@ -42,6 +42,7 @@ FAMILIES: list[Family] = [
            "pip install highway-env"),
     Family("MuJoCo", r"(Ant|HalfCheetah|Hopper|Humanoid|HumanoidStandup|InvertedDoublePendulum|InvertedPendulum|"
                      r"Pusher|Reacher|Swimmer|Walker2d)-v\d+", None, "pip install 'gymnasium[mujoco]'"),
+    Family("SB3 Studio", r"(CatchPixels|WallGrid)-v\d+", "studio.core.demo_envs", "part of SB3 Studio"),
     Family("Box2D", r"(LunarLander|LunarLanderContinuous|BipedalWalker|BipedalWalkerHardcore|CarRacing)-v\d+", None,
            "pip install 'gymnasium[box2d]'"),
 ]

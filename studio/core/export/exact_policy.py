@@ -65,6 +65,16 @@ def friendly_preprocessing() -> Iterator[None]:
         sb3_policies.preprocess_obs = original
 
 
+def per_part_argmax(logits: torch.Tensor, sizes: list[int]) -> torch.Tensor:
+    """The argmax of each consecutive part of ``logits`` (MultiDiscrete), stacked as columns.
+
+    Slices, not torch.split: a Split with unequal parts needs TensorFlow's select ops in TFLite.
+    """
+    bounds = np.cumsum([0, *sizes]).tolist()
+    parts = [logits[:, start:end] for start, end in zip(bounds[:-1], bounds[1:])]
+    return torch.stack([torch.argmax(part, dim=1) for part in parts], dim=1)
+
+
 def _finite(values: np.ndarray) -> bool:
     return bool(np.all(np.isfinite(values)))
 
@@ -106,9 +116,15 @@ class ExactPolicy(nn.Module):
         return torch.clamp((obs - mean) / std, -self.clip_obs, self.clip_obs)
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self._bound(self._decide(self._observation(inputs)))
+
+    def _observation(self, inputs: tuple[torch.Tensor, ...]) -> Any:
+        """The normalised observation (a dict for Dict spaces) from the graph's observation inputs."""
         named = {key: self._normalize(key, value) for key, value in zip(self.keys, inputs)}
-        obs: Any = named if self.io.dict_observation else named["observation"]
-        actions = self._decide(obs)
+        return named if self.io.dict_observation else named["observation"]
+
+    def _bound(self, actions: torch.Tensor) -> torch.Tensor:
+        """Actions reshaped, rescaled (squashed policies) or clipped to the bounds, in the graph's dtype."""
         actions = actions.reshape((-1, *self.action_shape))
         if self.squash:
             actions = self.low + 0.5 * (actions + 1.0) * (self.high - self.low)
@@ -119,24 +135,29 @@ class ExactPolicy(nn.Module):
     def _decide(self, obs: Any) -> torch.Tensor:
         """The policy's deterministic action before bounds.
 
-        Actor-critic policies over discrete actions decide from their logits directly (argmax, per-part
-        argmax, sign): the same decision as SB3's argmax of softmax probabilities, without the
-        log-sum-exp normalisation that int8 quantises badly and the Edge TPU cannot map.
-        Everything else is SB3's own ``_predict``.
+        Actor-critic policies decide from their latent code (:meth:`_act_from_latent`); everything else
+        is SB3's own ``_predict``.
         """
         policy = self.policy
-        dist = getattr(policy, "action_dist", None)
-        if not isinstance(policy, ActorCriticPolicy) or not isinstance(dist, _LOGIT_DISTRIBUTIONS):
+        if not isinstance(policy, ActorCriticPolicy) or not isinstance(getattr(policy, "action_dist", None),
+                                                                       _LOGIT_DISTRIBUTIONS):
             return policy._predict(obs, deterministic=True)
         features = policy.extract_features(obs, policy.pi_features_extractor)
-        logits = policy.action_net(policy.mlp_extractor.forward_actor(features))
+        return self._act_from_latent(policy.mlp_extractor.forward_actor(features))
+
+    def _act_from_latent(self, latent_pi: torch.Tensor) -> torch.Tensor:
+        """Discrete actions decide from their logits directly (argmax, per-part argmax, sign): the same
+        decision as SB3's argmax of softmax probabilities, without the log-sum-exp normalisation that
+        int8 quantises badly and the Edge TPU cannot map. Box actions are the distribution's mode."""
+        policy = self.policy
+        dist = policy.action_dist
+        if not isinstance(dist, _LOGIT_DISTRIBUTIONS):
+            return policy._get_action_dist_from_latent(latent_pi).get_actions(deterministic=True)
+        logits = policy.action_net(latent_pi)
         if isinstance(dist, CategoricalDistribution):
             return torch.argmax(logits, dim=1)
         if isinstance(dist, MultiCategoricalDistribution):
-            # Slices, not torch.split: a Split with unequal parts needs TensorFlow's select ops in TFLite.
-            bounds = np.cumsum([0, *dist.action_dims]).tolist()
-            parts = [logits[:, start:end] for start, end in zip(bounds[:-1], bounds[1:])]
-            return torch.stack([torch.argmax(part, dim=1) for part in parts], dim=1)
+            return per_part_argmax(logits, dist.action_dims)
         return (logits > 0).to(torch.float32)  # Bernoulli: round(sigmoid(x)) is 1 exactly when x > 0
 
     def example_inputs(self, batch: int = 2) -> tuple[torch.Tensor, ...]:

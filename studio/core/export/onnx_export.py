@@ -11,19 +11,16 @@ from ..errors import ExportError
 from . import DEFAULT_OPSET
 from ..loading import LoadedModel
 from ..policy_io import ONNX_METADATA_KEY, PolicyIO
-from .exact_policy import ExactPolicy, friendly_preprocessing
+from .exact_policy import friendly_preprocessing
+from .families import exact_module, policy_io_of
 
+__all__ = ["export_module_bytes", "export_onnx_bytes", "policy_io_of", "read_policy_io"]
 
 
 def export_onnx_bytes(loaded: LoadedModel, opset: int = DEFAULT_OPSET) -> tuple[bytes, PolicyIO]:
     """The ONNX model as bytes (with the policy's I/O description in its metadata), and that description."""
-    return export_module_bytes(ExactPolicy(loaded).eval(), loaded.path, opset), policy_io_of(loaded)
-
-
-def policy_io_of(loaded: LoadedModel) -> PolicyIO:
-    from ..policy_io import policy_io_for
-
-    return policy_io_for(loaded.observation_space, loaded.action_space)
+    module = exact_module(loaded)
+    return export_module_bytes(module, loaded.path, opset), module.io
 
 
 def export_module_bytes(module: Any, source: Path, opset: int = DEFAULT_OPSET) -> bytes:
@@ -31,7 +28,11 @@ def export_module_bytes(module: Any, source: Path, opset: int = DEFAULT_OPSET) -
     import onnx
     import torch
 
-    names = [spec.name for spec in module.io.inputs]
+    names = [spec.name for spec in module.io.graph_inputs]
+    outputs = module.io.output_names
+    # A batch axis first on every input and output; a recurrent graph steps one environment (batch 1),
+    # its state [2, layers, 1, hidden] as the issue of RecurrentPPO's export asks, static for onnx2tf.
+    axes = {} if module.io.recurrent_state is not None else {name: {0: "batch"} for name in [*names, *outputs]}
     buffer = io.BytesIO()
     try:
         with warnings.catch_warnings(), torch.no_grad(), friendly_preprocessing():
@@ -41,8 +42,8 @@ def export_module_bytes(module: Any, source: Path, opset: int = DEFAULT_OPSET) -
                 module.example_inputs(),
                 buffer,
                 input_names=names,
-                output_names=["action"],
-                dynamic_axes={name: {0: "batch"} for name in [*names, "action"]},
+                output_names=outputs,
+                dynamic_axes=axes,
                 opset_version=opset,
                 do_constant_folding=True,
                 dynamo=False,

@@ -8,7 +8,7 @@ original. The result is a different network; the caller records how it was made.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable
 
 import numpy as np
@@ -33,6 +33,7 @@ class DistillConfig:
     seed: int = 0
     decision_weight: float = 1.0
     warm_start: bool = False  # start from the original's layers (fine-tuning) instead of a seeded random init
+    transform: dict[str, list[float]] | None = None  # equalised inputs: what the host computes before the graph
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -44,16 +45,15 @@ def teacher_targets(loaded: LoadedModel, raw: np.ndarray) -> torch.Tensor:
 
 def _fit(student: StudentPolicy, states: torch.Tensor, targets: torch.Tensor, epochs: int, config: DistillConfig,
          check: Callable[[], None], generator: torch.Generator,
-         on_epoch: Callable[[int], None] = lambda epoch: None) -> float:
+         on_epoch: Callable[[float], None] = lambda loss: None) -> float:
     optimizer = torch.optim.Adam(student.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, epochs))
     scale = targets.std(dim=0, keepdim=True).clamp(min=1e-3)  # every output matters, whatever its units
     decisions = _decision_terms(student, targets)
     student.train()
     loss_value = 0.0
-    for epoch in range(epochs):
+    for _ in range(epochs):
         check()
-        on_epoch(epoch)
         student.calibrate(states)  # the ranges TFLite will calibrate on the same states
         order = torch.randperm(len(states), generator=generator)
         for start in range(0, len(states), config.batch):
@@ -69,6 +69,7 @@ def _fit(student: StudentPolicy, states: torch.Tensor, targets: torch.Tensor, ep
             optimizer.step()
             loss_value = float(loss.detach())
         schedule.step()
+        on_epoch(loss_value)
     student.eval()
     return loss_value
 
@@ -89,36 +90,54 @@ def distill(
     config: DistillConfig,
     progress: Callable[[float, str], None] = lambda f, m: None,
     check: Callable[[], None] = lambda: None,
+    score: Callable[[float], float | None] = lambda mean_return: None,
 ) -> tuple[StudentPolicy, dict[str, Any]]:
-    """Train a student on ``states`` (raw observations the original visits) and its own, DAgger-style."""
+    """Train a student on ``states`` (raw observations the original visits) and its own, DAgger-style.
+
+    ``progress`` hears every epoch (its loss) and every DAgger round (the return of the student's own
+    episodes, as a closed-loop score when ``score`` can make one of it)."""
+    from .image_student import ImageStudentPolicy, is_image_policy
+
+    if loaded.algo in ("RecurrentPPO", "MaskablePPO"):
+        raise ValueError(f"a {loaded.algo} student would need the LSTM state or the masks: not made (yet)")
     torch.manual_seed(config.seed)
     generator = torch.Generator().manual_seed(config.seed)
     started = time.perf_counter()
-    default_hidden, activation = acting_layers(loaded)
-    hidden = config.hidden or default_hidden
     targets = teacher_targets(loaded, states)
-    student = StudentPolicy(loaded, hidden, activation, targets.shape[1])
-    found = acting_mlp(loaded) if config.warm_start else None
-    warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
-    data = torch.as_tensor(np.asarray(states, np.float32).reshape(len(states), -1).reshape((len(states), *student.io.inputs[0].shape)))
-    def epochs(start: float, width: float, total: int, what: str) -> Callable[[int], None]:
-        return lambda epoch: progress(start + width * epoch / total, f"fitting the student {what}: epoch {epoch + 1}/{total}")
+    student: StudentPolicy
+    if is_image_policy(loaded):  # the original's CNN itself, fine-tuned: fewer, costlier epochs
+        student, warm, hidden, activation = ImageStudentPolicy(loaded), True, ["the original's CNN"], nn.ReLU
+        config = replace(config, epochs_first=min(config.epochs_first, 8), epochs_round=min(config.epochs_round, 4),
+                         rounds=min(config.rounds, 2), student_steps=min(config.student_steps, 500), lr=min(config.lr, 2e-4))
+    else:
+        default_hidden, activation = acting_layers(loaded)
+        hidden = config.hidden or default_hidden
+        student = StudentPolicy(loaded, hidden, activation, targets.shape[1], config.transform)
+        found = acting_mlp(loaded) if config.warm_start else None
+        warm = found is not None and student.start_from(found[0], output_map(loaded, found[0][-1].weight, found[0][-1].bias))
+    data = torch.as_tensor(_graph_layout(student, states))
+    total = config.epochs_first + config.rounds * config.epochs_round
+    done, shown = [0], {"student": ""}
 
-    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator,
-                   epochs(0.0, 0.3, config.epochs_first, f"on {len(data)} states"))]
-    progress(0.3, f"student fitted on {len(data)} states the original visits")
-    share = 0.7 / max(1, config.rounds)
+    def on_epoch(loss: float) -> None:
+        done[0] += 1
+        progress(0.95 * done[0] / max(1, total), f"epoch {done[0]}/{total}, loss {loss:.4f}{shown['student']}")
+
+    losses = [_fit(student, data, targets, config.epochs_first, config, check, generator, on_epoch)]
+    scores = []
     for round_index in range(config.rounds):
-        start = 0.3 + share * round_index
-        visited = rollout_observations(loaded.make_env, student.act, config.student_steps,
-                                       config.seed + 1000 * (round_index + 1), check=check).batch
-        visited = np.asarray(visited, np.float32).reshape((-1, *student.io.inputs[0].shape))
-        data = torch.cat([data, torch.as_tensor(visited)])
+        rollout = rollout_observations(loaded.make_env, student.act, config.student_steps,
+                                       config.seed + 1000 * (round_index + 1), check=check)
+        visited = rollout.batch
+        if "mean_return" in rollout.detail:
+            mean_return = rollout.detail["mean_return"]
+            value = score(mean_return)
+            scores.append({"round": round_index + 1, "mean_return": mean_return, "score": value})
+            shown["student"] = (f", student score {value:.2f}" if value is not None else f", student return {mean_return:.1f}") \
+                + f" (round {round_index + 1})"
         targets = torch.cat([targets, teacher_targets(loaded, visited)])
-        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator,
-                           epochs(start + 0.1 * share, 0.9 * share, config.epochs_round,
-                                  f"(DAgger round {round_index + 1} of {config.rounds})")))
-        progress(start + share, f"DAgger round {round_index + 1} of {config.rounds}: {len(data)} states")
+        data = torch.cat([data, torch.as_tensor(_graph_layout(student, visited))])
+        losses.append(_fit(student, data, targets, config.epochs_round, config, check, generator, on_epoch))
     student.quantize(False)
     report = {
         "method": "quantisation-aware distillation (DAgger)",
@@ -126,11 +145,17 @@ def distill(
                     "targets": _target_words(loaded),
                     "initialised_from": "the original's layers" if warm else "random (seeded)"},
         "data": {"original_states": int(len(states)), "total_states": int(len(data)), "rounds": config.rounds,
-                 "student_steps_per_round": config.student_steps},
+                 "student_steps_per_round": config.student_steps, "student_episodes": scores},
         "training": {**{k: v for k, v in asdict(config).items() if k in ("epochs_first", "epochs_round", "batch", "lr", "seed")},
                      "final_losses": [round(v, 6) for v in losses], "seconds": round(time.perf_counter() - started, 2)},
     }
     return student, report
+
+
+def _graph_layout(student: StudentPolicy, states: Any) -> np.ndarray:
+    """Raw observations as the student's graph takes them (float32; images channels first; through any
+    float-side transform)."""
+    return student.io.feeds(np.asarray(states))[student.io.inputs[0].name]
 
 
 def _target_words(loaded: LoadedModel) -> str:

@@ -76,7 +76,8 @@ def acting_layers(loaded: LoadedModel) -> tuple[list[int], type[nn.Module]]:
 
 
 class StudentPolicy(nn.Module):
-    def __init__(self, loaded: LoadedModel, hidden: list[int], activation: type[nn.Module], outputs: int) -> None:
+    def __init__(self, loaded: LoadedModel, hidden: list[int], activation: type[nn.Module], outputs: int,
+                 transform: dict[str, list[float]] | None = None) -> None:
         super().__init__()
         space = loaded.observation_space
         if isinstance(space, spaces.Dict) or (isinstance(space, spaces.Box) and len(space.shape) > 2):
@@ -84,7 +85,9 @@ class StudentPolicy(nn.Module):
         self.observation_space = space
         self.io: PolicyIO = policy_io_for(space, loaded.action_space)
         self.decision: Decision = decision_for(loaded)
-        norm = loaded.normalization
+        # Equalised inputs (see equalise.py): the host normalises and rescales, the graph takes the result.
+        self.io.inputs[0].transform = transform
+        norm = loaded.normalization if transform is None else None
         self.clip_obs = float(norm.clip_obs) if norm is not None else 0.0
         self.normalized = norm is not None
         if norm is not None:

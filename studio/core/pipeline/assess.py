@@ -24,6 +24,9 @@ def margins_of(ctx: RunContext, source: ObservationSet) -> np.ndarray | None:
         from ..int8.teacher import decision_for, margins, preferences
 
         loaded = ctx.loaded
+        if loaded.algo in ("RecurrentPPO", "MaskablePPO"):  # state and masks: the float64 reference's margins
+            cache[source.source] = float_reference(ctx).of(source).margins64
+            return cache[source.source]
         try:
             obs = loaded.normalization.normalize(source.batch) if loaded.normalization is not None else source.batch
             tensor, _ = loaded.policy.obs_to_tensor(obs)

@@ -19,9 +19,14 @@ from .context import Artifact, RunContext
 from .run_folder import versions
 
 
+# Options that only one stage reads: changing where the Edge TPU compiler runs redoes only that stage.
+STAGE_OPTIONS = {"edgetpu_compiler": "edgetpu", "edgetpu_device": "edgetpu", "coral_device": "edgetpu-device"}
+
+
 def fingerprint(stage: str, ctx: RunContext) -> str:
     spec = ctx.spec
-    options = {k: v for k, v in dataclasses.asdict(spec).items() if k not in ("out", "force", "targets")}
+    options = {k: v for k, v in dataclasses.asdict(spec).items()
+               if k not in ("out", "force", "targets") and STAGE_OPTIONS.get(k, stage) == stage}
     model = ctx.notes.get("model", {})
     norm = ctx.loaded.normalization if ctx.loaded else None
     payload = {

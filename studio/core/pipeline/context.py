@@ -18,24 +18,26 @@ from .spec import ConvertSpec
 class Progress:
     """Reports a stage's progress and log lines, and raises :class:`Cancelled` when asked to stop."""
 
-    def __init__(self, stage: str, emit: Callable[[Any], None], cancel: threading.Event,
-                 start: float = 0.0, end: float = 1.0, lines: list[str] | None = None) -> None:
+    def __init__(self, stage: str, emit: Callable[[Any], None], cancel: threading.Event) -> None:
         self.stage = stage
         self._emit = emit
         self._cancel = cancel
-        self._start, self._end = start, end
-        self.lines: list[str] = lines if lines is not None else []
+        self.lines: list[str] = []
+        self._span = (0.0, 1.0)
 
     def set(self, fraction: float, message: str = "") -> None:
         self.check()
-        fraction = self._start + (self._end - self._start) * max(0.0, min(1.0, fraction))
-        self._emit(StageProgress(self.stage, fraction, message))
+        low, high = self._span
+        self._emit(StageProgress(self.stage, low + (high - low) * max(0.0, min(1.0, fraction)), message))
 
-    def span(self, start: float, end: float) -> "Progress":
-        """A reporter for one part of the stage: its 0..1 is this one's ``start``..``end``."""
-        width = self._end - self._start
-        return Progress(self.stage, self._emit, self._cancel, self._start + width * start,
-                        self._start + width * end, self.lines)
+    def within(self, low: float, high: float) -> "Progress":
+        """A reporter for one part of the stage: its fractions 0..1 fill ``low``..``high`` of this one's bar;
+        same log, same cancel."""
+        part = Progress(self.stage, self._emit, self._cancel)
+        part.lines = self.lines
+        a, b = self._span
+        part._span = (a + (b - a) * low, a + (b - a) * high)
+        return part
 
     def log(self, line: str) -> None:
         self.lines.append(line)
@@ -89,3 +91,10 @@ class RunContext:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)  # what run.json records about the run
     cache: dict[str, Any] = field(default_factory=dict)  # what stages share and run.json does not keep
+
+    def io_of(self, key: str) -> PolicyIO | None:
+        """How to feed artifact ``key``: its own I/O where it has one (a repaired int8 model whose input is
+        transformed on the float side), else the run's."""
+        artifact = self.artifacts.get(key)
+        own = artifact.details.get("io") if artifact is not None else None
+        return PolicyIO.from_json(own) if own else self.io

@@ -8,9 +8,14 @@ from pathlib import Path
 
 from ..verification import Thresholds
 
-TARGETS = ("onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "tflite-full-int8", "edgetpu")
+TARGETS = ("onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "tflite-full-int8", "edgetpu",
+           "torchscript", "web", "tflite-micro", "bundle")
 # "all": what a Coral user wants (full int8 in and out is optional: ask for it by name).
 ALL = ["onnx", "tflite-fp32", "tflite-fp16", "tflite-int8", "edgetpu"]
+# "deploy": beyond Python. Asked for by name (or with "deploy"): the web folder carries onnxruntime-web's
+# 14 MB of WebAssembly, the bundle copies the TFLite models, and the first C++ check compiles for a minute.
+DEPLOY = ["torchscript", "web", "tflite-micro", "bundle"]
+GROUPS = {"all": ALL, "deploy": DEPLOY}
 
 
 @dataclass
@@ -33,13 +38,18 @@ class ConvertSpec:
     repair_int8: bool = True
     student_hidden: list[int] | None = None  # distillation: the student's hidden layers (default: the original's)
     edgetpu_compiler: Path | None = None  # default: $SB3_STUDIO_EDGETPU_COMPILER or PATH
+    edgetpu_device: str | None = None  # a compile host (sb3-studio device add ... --compile-host) instead
+    coral_device: str | None = None  # runs the compiled model (default: a device whose check found a Coral)
     thresholds: Thresholds = field(default_factory=Thresholds)
 
     def __post_init__(self) -> None:
         self.model = Path(self.model)
         self.targets = list(self.targets)
-        if "all" in self.targets:
-            self.targets = [*ALL, *(t for t in self.targets if t not in ALL and t != "all")]
+        for group, members in GROUPS.items():
+            if group in self.targets:
+                at = self.targets.index(group)
+                rest = [t for t in self.targets if t != group and t not in members]
+                self.targets = [*rest[:at], *members, *rest[at:]]
         if any(t != "onnx" for t in self.targets) and "onnx" not in self.targets:
             self.targets.insert(0, "onnx")  # every later format is made from the verified ONNX graph
         unknown = [t for t in self.targets if t not in TARGETS]
@@ -82,6 +92,10 @@ class ConvertSpec:
                 args += [flag, str(value)]
         if not self.repair_int8:
             args.append("--no-int8-repair")
+        if self.edgetpu_device:
+            args += ["--edgetpu-device", self.edgetpu_device]
+        if self.coral_device:
+            args += ["--coral-device", self.coral_device]
         if self.student_hidden:
             args += ["--student", ",".join(str(h) for h in self.student_hidden)]
         if self.trust:

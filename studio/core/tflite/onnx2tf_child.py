@@ -2,7 +2,9 @@
 
 Importing onnx2tf (and with it TensorFlow) takes about three seconds. The runner starts this child
 when a run begins; the child imports onnx2tf, then waits for one JSON line on stdin:
-``{"argv": [...], "cwd": "..."}``, and runs onnx2tf's own command line with those arguments. Ending
+``{"argv": [...], "cwd": "..."}``, and runs onnx2tf's own command line with those arguments, then,
+when the line has ``"quantize"``, the studio's own int8 of the SavedModel (:mod:`.quantize`), or with
+``"ranges"``, int8 with activation ranges of its choosing (:mod:`.ranges`). Ending
 stdin without a line ends the child.
 """
 
@@ -26,7 +28,19 @@ def main() -> int:
     try:
         onnx2tf.main()
     except SystemExit as exc:
-        return int(exc.code or 0)
+        if exc.code:
+            return int(exc.code)
+    if request.get("quantize"):
+        from studio.core.tflite.quantize import quantize
+
+        quantize(request["quantize"])
+    if request.get("ranges"):
+        from studio.core.tflite.ranges import quantize_with_ranges
+
+        chosen = quantize_with_ranges(request["ranges"])
+        print(f"sb3-studio: int8 with {request['ranges']['method']} activation ranges written ({len(chosen)} activation ranges)", flush=True)
+        for name, change in chosen.items():
+            print(f"sb3-studio: range {name}: {change['calibrated']} -> {change['chosen']}", flush=True)
     return 0
 
 

@@ -22,13 +22,13 @@ import subprocess
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 import numpy as np
 
 from ..children import neutral_cwd, python_module
 from ..errors import StageError
-from ..policy_io import PolicyIO
+from ..policy_io import STATE_IN, PolicyIO, flat_state_shape
 
 SAMPLE_FILE = "calibration_image_sample_data_20x128x128x3_float32.npy"
 # onnx2tf's outputs for a model named "policy", by the studio's artifact key.
@@ -57,30 +57,52 @@ class Onnx2TfPlan:
     calibration: dict[str, Path]  # input name -> .npy the job writes before it starts
     outputs: dict[str, Path]  # artifact key -> file onnx2tf writes
     saved_model: Path
+    # Graphs with an input whose first axis is not the batch (the LSTM state): int8 by the studio's own
+    # quantiser on onnx2tf's SavedModel (see studio.core.tflite.quantize), not by onnx2tf.
+    quantize: dict[str, Any] | None = None
+    # int8 with activation ranges of the studio's choosing (see studio.core.tflite.ranges), made by the child
+    # from onnx2tf's SavedModel instead of onnx2tf's own min/max int8.
+    ranges: dict[str, Any] | None = None
 
 
 def _calibration_layout(io: PolicyIO, batch: np.ndarray, name: str) -> np.ndarray:
     """Calibration data as TensorFlow sees the input: images channels last (NHWC)."""
-    spec = next(s for s in io.inputs if s.name == name)
+    spec = next(s for s in io.graph_inputs if s.name == name)
     data = np.asarray(batch, dtype=np.float32)
     if spec.channels_first:
         return np.transpose(data, (0, 2, 3, 1)) if data.shape[1:] == tuple(spec.shape) else data
     return data.reshape((-1, *spec.shape))
 
 
-def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor: bool = False) -> Onnx2TfPlan:
-    """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes)."""
+def prepare(onnx_path: Path, workdir: Path, io: PolicyIO, int8: bool, per_tensor: bool = False,
+            ranges: str = "minmax") -> Onnx2TfPlan:
+    """The exact onnx2tf arguments for ``onnx_path`` (batch fixed to 1: the Edge TPU needs static shapes).
+    ``ranges``: "minmax" (onnx2tf's int8, TFLite's calibration), "percentile" or "mse" (see :mod:`.ranges`; int8
+    with float input and output only)."""
     out = workdir / "out"
     command = ["-i", str(onnx_path), "-o", str(out), "-osd", "-b", "1"]
     calibration: dict[str, Path] = {}
+    if int8 and ranges != "minmax":
+        calibration = {spec.name: workdir / f"calibration_{spec.name}.npy" for spec in io.inputs}
+        outputs = {key: out / OUTPUTS[key] for key in ("tflite_fp32", "tflite_fp16", "tflite_int8")}
+        request = {"saved_model": str(out), "inputs": {k: str(v) for k, v in calibration.items()},
+                   "per_tensor": per_tensor, "method": ranges, "output": str(outputs["tflite_int8"])}
+        return Onnx2TfPlan(command, workdir, calibration, outputs, out, ranges=request)
+    own = int8 and io.recurrent_state is not None
     if int8:
-        command += ["-oiqt", "-qt", "per-tensor" if per_tensor else "per-channel"]
-        for spec in io.inputs:
+        for spec in io.graph_inputs:
             calibration[spec.name] = workdir / f"calibration_{spec.name}.npy"
+    if int8 and not own:
+        command += ["-oiqt", "-qt", "per-tensor" if per_tensor else "per-channel"]
         for name, path in calibration.items():  # one -cind per input, data already in raw units
             command += ["-cind", name, str(path), "[0.0]", "[1.0]"]
     outputs = {key: out / name for key, name in OUTPUTS.items() if int8 or key in ("tflite_fp32", "tflite_fp16")}
-    return Onnx2TfPlan(command, workdir, calibration, outputs, out)
+    quantize = None
+    if own:
+        quantize = {"saved_model": str(out), "inputs": {k: str(v) for k, v in calibration.items()},
+                    "unbatched": {STATE_IN: flat_state_shape(io.recurrent_state.shape)}, "per_tensor": per_tensor,
+                    "outputs": {k: str(v) for k, v in outputs.items() if "int8" in k}}
+    return Onnx2TfPlan(command, workdir, calibration, outputs, out, quantize)
 
 
 def write_inputs(plan: Onnx2TfPlan, io: PolicyIO, calibration: dict[str, np.ndarray]) -> None:
@@ -141,7 +163,8 @@ class Onnx2TfJob:
         try:
             with log_file.open("w") as sink:
                 sink.write("$ onnx2tf " + " ".join(plan.argv) + "\n")
-                child.stdin.write(json.dumps({"argv": plan.argv, "cwd": str(plan.workdir)}) + "\n")
+                request = {"argv": plan.argv, "cwd": str(plan.workdir), "quantize": plan.quantize, "ranges": plan.ranges}
+                child.stdin.write(json.dumps(request) + "\n")
                 child.stdin.close()
                 self._pump(child, sink, log, check)
         except BaseException:

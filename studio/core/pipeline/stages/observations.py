@@ -8,8 +8,9 @@ the space's bounds), and the run says so.
 
 from __future__ import annotations
 
+from ...carried import sampled_for
 from ...errors import EnvironmentUnavailableError
-from ...observations import rollout_observations, sample_observations
+from ...observations import rollout_observations
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
 from .base import StagePlan, StageResult
@@ -39,7 +40,7 @@ class ObservationsStage:
                 rollout = rollout_observations(loaded.make_env, loaded.predict, spec.rollout_steps, spec.seed,
                                                check=progress.check,
                                                progress=lambda f: progress.set(0.9 * f, "rolling out the original policy"))
-        sampled = sample_observations(loaded.observation_space, spec.samples, spec.seed, loaded.normalization, rollout)
+        sampled = sampled_for(loaded, spec.samples, spec.seed, rollout)  # with masks, episode starts where needed
         if rollout is None:
             ctx.notes["rollout"] = reason
             ctx.observations = [sampled]

@@ -47,7 +47,7 @@ def _new_reference(ctx: RunContext) -> Reference | None:
         ctx.notes["environment_problem"] = exc.problem
         return None
     ctx.notes["environment"] = recipe.to_json()
-    return Reference(loaded.predict, recipe.make, loaded.observation_space, loaded.action_space, ctx.spec.seed)
+    return Reference(loaded.predict, loaded.make_env, loaded.observation_space, loaded.action_space, ctx.spec.seed)
 
 
 def closed_loop_json(ctx: RunContext) -> dict[str, Any] | None:

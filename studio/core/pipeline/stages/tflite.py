@@ -11,9 +11,13 @@ import hashlib
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
+from ...atomic import atomic_write_bytes
+from ...carried import sampled_for
 from ...errors import EnvironmentUnavailableError, StageError
-from ...observations import rollout_observations, sample_observations
+from ...observations import rollout_observations
+from ...tflite.metadata import with_policy_io
 from ...tflite.onnx2tf_job import Onnx2TfJob, prepare, write_inputs
 from ..context import Artifact, Progress, RunContext
 from ..spec import ConvertSpec
@@ -32,12 +36,16 @@ LOG = "logs/onnx2tf.log"
 CALIBRATION_SEED_OFFSET = 10_000
 
 
+# Targets made from TFLite models: the TFLite models they need.
+NEEDS = {"edgetpu": ("tflite_int8",), "tflite_micro": ("tflite_int8",), "bundle": ("tflite_fp32", "tflite_int8")}
+
+
 def wanted(targets: list[str]) -> list[str]:
     keys = [t.replace("-", "_") for t in targets]
-    return [k for k in FILES if k in keys or (k == "tflite_int8" and "edgetpu" in keys)]
+    return [k for k in FILES if k in keys or any(k in NEEDS.get(t, ()) for t in keys)]
 
 
-def _move_dir(source: Path, target: Path) -> None:
+def move_dir(source: Path, target: Path) -> None:
     """Replace ``target`` by ``source`` with renames only: never a half-copied folder."""
     old = target.with_name(f".{target.name}.old")
     shutil.rmtree(old, ignore_errors=True)
@@ -67,7 +75,7 @@ class TFLiteConvertStage:
             reason = f"calibrated on {spec.calibration_steps} SAMPLED observations, not visited ones: {exc.problem}"
             progress.warn(reason)
             ctx.notes["calibration_warning"] = reason
-            observations = sample_observations(loaded.observation_space, spec.calibration_steps, seed, loaded.normalization)
+            observations = sampled_for(loaded, spec.calibration_steps, seed)
         else:
             observations = rollout_observations(
                 loaded.make_env, loaded.predict, spec.calibration_steps, seed, check=progress.check,
@@ -76,6 +84,10 @@ class TFLiteConvertStage:
         ctx.notes["calibration"] = {"source": observations.source, **observations.detail}
         ctx.calibration = observations
         batch = observations.batch
+        if ctx.io is not None and (ctx.io.carried or ctx.io.recurrent_state is not None):
+            from ...carried import calibration_inputs
+
+            return calibration_inputs(loaded, ctx.io, batch)  # masks, episode starts, LSTM states too
         return batch if isinstance(batch, dict) else {"observation": batch}
 
     def run(self, ctx: RunContext, progress: Progress) -> StageResult:
@@ -90,7 +102,9 @@ class TFLiteConvertStage:
         try:
             # onnx2tf rewrites its input file (onnxsim): give it a copy, never the verified artifact.
             workdir.mkdir(parents=True)
-            shutil.copyfile(ctx.run_dir / onnx.path, workdir / "policy.onnx")
+            from ...export.families import write_tflite_source
+
+            write_tflite_source(ctx.loaded, ctx.run_dir / onnx.path, workdir / "policy.onnx")
             plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), io, int8)
             calibration = self._calibration(ctx, progress) if int8 else {}
             write_inputs(plan, io, calibration)
@@ -112,16 +126,34 @@ class TFLiteConvertStage:
                 job.run(plan, log, progress.check, ctx.run_dir / LOG)
             finally:
                 reference.join()
+            diagnostics = self._diagnose(ctx, plan, keys, progress)
             for key in keys:
-                os.replace(plan.outputs[key], ctx.run_dir / FILES[key])
+                # The policy's I/O description travels inside the file, as in the ONNX file.
+                atomic_write_bytes(ctx.run_dir / FILES[key], with_policy_io(plan.outputs[key].read_bytes(), io))
                 ctx.artifacts[key] = _artifact(ctx.run_dir, key)
-            _move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
+                if key in diagnostics:
+                    ctx.artifacts[key].details["diagnostics"] = diagnostics[key]
+            move_dir(_gather_saved_model(plan.saved_model, workdir / SAVED_MODEL), ctx.run_dir / SAVED_MODEL)
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
-        ctx.artifacts["saved_model"] = Artifact("saved_model", Path(SAVED_MODEL), _tree_sha(ctx.run_dir / SAVED_MODEL),
-                                                _tree_bytes(ctx.run_dir / SAVED_MODEL))
+        ctx.artifacts["saved_model"] = Artifact("saved_model", Path(SAVED_MODEL), tree_sha(ctx.run_dir / SAVED_MODEL),
+                                                tree_bytes(ctx.run_dir / SAVED_MODEL))
         sizes = ", ".join(f"{FILES[k]} {ctx.artifacts[k].bytes / 1024:.0f} KiB" for k in keys)
         return StageResult(sizes)
+
+
+    @staticmethod
+    def _diagnose(ctx: RunContext, plan: Any, keys: list[str], progress: Progress) -> dict[str, Any]:
+        """Where int8 hurts, tensor by tensor, against onnx2tf's float32 model of the same graph."""
+        from .int8_attempt import diagnose_into
+
+        found = {}
+        for key in (k for k in keys if "int8" in k):
+            progress.set(0.96, f"int8 diagnostics ({FILES[key]})")
+            assert ctx.io is not None and ctx.calibration is not None
+            found[key] = diagnose_into(ctx, plan.outputs[key], plan.outputs["tflite_fp32"], ctx.io,
+                                       ctx.calibration.batch, progress, FILES[key])
+        return found
 
 
 def _gather_saved_model(out: Path, folder: Path) -> Path:
@@ -138,7 +170,7 @@ def _artifact(run_dir: Path, key: str) -> Artifact:
     return Artifact(key, Path(FILES[key]), hashlib.sha256(data).hexdigest(), len(data))
 
 
-def _tree_sha(folder: Path) -> str:
+def tree_sha(folder: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         digest.update(path.relative_to(folder).as_posix().encode())
@@ -146,5 +178,5 @@ def _tree_sha(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def _tree_bytes(folder: Path) -> int:
+def tree_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())

@@ -10,9 +10,9 @@ int8 is measured and reported: it is where policies break, and the int8 repair s
 
 from __future__ import annotations
 
+from ...closed_loop import describe
 from ...errors import VerificationFailed
 from ...runtimes.litert import LiteRTRuntime
-from ...closed_loop import describe
 from ...verification import Thresholds
 from ..context import Progress, RunContext
 from ..spec import ConvertSpec
@@ -58,8 +58,9 @@ class VerifyTFLiteStage:
         from ..assess import assess
 
         artifact = ctx.artifacts[self.key]
-        assert ctx.io is not None
-        runtime = LiteRTRuntime(ctx.run_dir / artifact.path, ctx.io, name=self.key)
+        io = ctx.io_of(self.key)  # a repaired int8 model may take its input transformed on the float side
+        assert io is not None
+        runtime = LiteRTRuntime(ctx.run_dir / artifact.path, io, name=self.key)
         report, text = assess(ctx, runtime.predict, thresholds_for(self.key, ctx.spec), LABELS[self.key], progress,
                               precision_of(self.key), min_score=self._min_score(ctx.spec))
         artifact.verification = report
@@ -84,7 +85,7 @@ class VerifyTFLiteStage:
         import os
         import shutil
 
-        from ...export.exact_policy import ExactPolicy
+        from ...export.families import exact_module
         from ...export.onnx_export import export_module_bytes
         from ...export.split_first_layer import split_first_layer
         from ...loading import load_model
@@ -104,7 +105,7 @@ class VerifyTFLiteStage:
         shutil.rmtree(workdir, ignore_errors=True)
         workdir.mkdir()
         try:
-            (workdir / "policy.onnx").write_bytes(export_module_bytes(ExactPolicy(loaded).eval(), loaded.path))
+            (workdir / "policy.onnx").write_bytes(export_module_bytes(exact_module(loaded, for_tflite=True), loaded.path))
             plan = prepare((workdir / "policy.onnx").resolve(), workdir.resolve(), ctx.io, int8=False)
             Onnx2TfJob().run(plan, lambda line: None, progress.check, workdir / "onnx2tf.log")
             candidate = plan.outputs["tflite_fp16"]
