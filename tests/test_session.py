@@ -185,3 +185,38 @@ def test_zoo_folder_opens_every_agent(tmp_path: Path) -> None:
     session = Session(runs=tmp_path / "runs")
     opened = session.open([ZOO])
     assert len(opened.added) == len(list(ZOO.glob("*/*/*.zip")))
+
+
+def test_every_target_and_runtime_has_the_same_words_everywhere() -> None:
+    """One name per runtime in every tab (LiteRT for the TFLite files' runtime); a device's rows are the
+    device's name and the same words; a target or runtime the core adds without words fails here."""
+    from studio.core.bench.targets import RUNTIMES
+    from studio.core.labels import ARTIFACT_LABELS, RUNTIME_LABELS, TARGET_LABELS, runtime_label
+    from studio.core.pipeline.spec import TARGETS
+
+    assert set(TARGETS) <= set(TARGET_LABELS) and set(RUNTIMES) <= set(RUNTIME_LABELS)
+    assert {key for key in RUNTIMES.values() if key} <= set(ARTIFACT_LABELS)
+    assert [runtime_label(n) for n in ("litert-fp32", "litert-int8", "litert-int8-plain")] == \
+        ["LiteRT float32", "LiteRT int8", "LiteRT int8, plain"]
+    assert runtime_label("pi:litert-int8") == "pi: LiteRT int8"
+    assert runtime_label("pi:litert-int8-edgetpu") == "pi: LiteRT int8 on the Edge TPU"
+    assert runtime_label("pi:edgetpu") == "pi: Edge TPU (Coral)" and runtime_label("pi:bundle") == "pi: device bundle"
+    assert len(set(RUNTIME_LABELS.values())) == len(RUNTIME_LABELS)  # no two runtimes called alike
+
+
+def test_bench_state_counts_devices_and_keeps_their_failures() -> None:
+    from studio.core.bench.engine import BenchFinished
+    from studio.core.devices.remote_bench import DeviceDone, DeviceRunning
+    from studio.core.session import BenchState
+
+    state = BenchState()
+    state.start(["sb3"], 2, ["pi", "box"])
+    assert state.fraction == 0.0
+    state.apply(DeviceRunning("pi", "ssh://pi@pi.local"))
+    assert state.device_now == "pi (ssh://pi@pi.local)"
+    state.apply(DeviceDone("pi", {}, False))
+    assert state.device_now is None and state.fraction == pytest.approx(0.15)
+    results = {"runtimes": {"sb3": {"available": True},
+                            "box:bundle": {"available": False, "reason": "connection refused", "hint": "is sshd up?"}}}
+    state.apply(BenchFinished(results))
+    assert state.unavailable == {"box:bundle": ("connection refused", "is sshd up?")}

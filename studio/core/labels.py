@@ -65,4 +65,13 @@ def artifact_label(key: str) -> str:
 
 
 def runtime_label(name: str) -> str:
+    """A runtime's words; a device's row (``pi:litert-int8``, see ``devices.remote_bench``) is the
+    device's name, then the runtime's words (``pi: LiteRT int8``)."""
+    if ":" in name:
+        device, runtime = name.split(":", 1)
+        if runtime == "bundle":
+            return f"{device}: device bundle"
+        if runtime.endswith("-edgetpu") and runtime != "edgetpu":
+            return f"{device}: {runtime_label(runtime[:-len('-edgetpu')])} on the Edge TPU"
+        return f"{device}: {runtime_label(runtime)}"
     return RUNTIME_LABELS.get(name, name)

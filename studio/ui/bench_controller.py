@@ -1,11 +1,14 @@
 """Runs the benchmark engine off the UI thread (each runtime is measured in its own child process),
-for one model of the session; its samples and results go to that model and into its run folder."""
+for one model of the session; its samples and results go to that model and into its run folder.
+Devices picked in the tab then run the run's bundle over SSH (``devices.remote_bench``, the generator
+``bench --device`` uses); their rows join the results before they are kept."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -21,6 +24,7 @@ class BenchRequest:
     batches: tuple[int, ...] = (1,)
     threads: int = 1
     runtimes: list[str] | None = None  # None: every runtime the run offers
+    devices: tuple[str, ...] = ()  # the user's devices that also run the run's bundle
 
 
 class _BenchWorker(QObject):
@@ -28,9 +32,9 @@ class _BenchWorker(QObject):
     failed = Signal(str)
     done = Signal()
 
-    def __init__(self, request: BenchRequest, cancel: threading.Event) -> None:
+    def __init__(self, request: BenchRequest, cancel: threading.Event, ask: Callable[..., bool] | None) -> None:
         super().__init__()
-        self.request, self.cancel = request, cancel
+        self.request, self.cancel, self.ask = request, cancel, ask
 
     @Slot()
     def run(self) -> None:
@@ -50,11 +54,24 @@ class _BenchWorker(QObject):
                                    threads=request.threads)
             targets = targets_for_run(request.run_dir, threads=request.threads, only=request.runtimes)
             for event in run_bench(targets, observations, options, self.cancel):
+                if isinstance(event, BenchFinished) and request.devices and not self.cancel.is_set():
+                    self._on_devices(event.results)  # their rows join the results before these are kept
                 self.event.emit(event)
         except Exception as exc:  # noqa: BLE001 - shown on the panel
             self.failed.emit(f"{type(exc).__name__}: {exc}")
         finally:
             self.done.emit()
+
+    def _on_devices(self, results: dict[str, Any]) -> None:
+        from studio.core.devices.remote_bench import bench_devices
+        from studio.core.devices.store import DeviceStore
+
+        store = DeviceStore()
+        devices = [store.get(name) for name in self.request.devices]
+        for event in bench_devices(results, self.request.run_dir / "bundle", devices, store,
+                                   calls=self.request.calls, cancel=self.cancel,
+                                   ask=(lambda question: self.ask(question, self.cancel)) if self.ask else None):
+            self.event.emit(event)
 
 
 class BenchController(QObject):
@@ -64,9 +81,11 @@ class BenchController(QObject):
     failed = Signal(str)
     running_changed = Signal(bool)
 
-    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None,
+                 ask: Callable[..., bool] | None = None) -> None:
         super().__init__(parent)
         self.session = session
+        self.ask = ask  # a device's first host key, asked in the window (QtHostKeyPrompt.ask)
         self.entry: ModelEntry | None = None  # the model being measured
         self.request: BenchRequest | None = None
         self._thread: QThread | None = None
@@ -81,11 +100,11 @@ class BenchController(QObject):
         if self.running:
             raise RuntimeError("a benchmark is already running")
         self.entry, self.request = entry, request
-        entry.bench.start(request.runtimes, request.rounds)
+        entry.bench.start(request.runtimes, request.rounds, list(request.devices))
         entry.events.bench.emit(None)
         self._cancel = threading.Event()
         self._thread = QThread()
-        self._worker = _BenchWorker(request, self._cancel)
+        self._worker = _BenchWorker(request, self._cancel, self.ask)
         self._worker.moveToThread(self._thread)
         self._thread.started.connect(self._worker.run)
         self._worker.event.connect(self._on_event)

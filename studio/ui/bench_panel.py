@@ -19,6 +19,7 @@ from .bench_charts import QtBenchCharts
 from .bench_controller import BenchController, BenchRequest
 from .bench_sweep import QtSweepChart
 from .bench_table import QtBenchTable
+from .device_picker import QtDevicePicker
 from .elided_label import QtElidedLabel, QtNote
 from .entry_view import EntryView
 from .exports import ask_save, titled_image
@@ -49,6 +50,9 @@ class QtBenchPanel(EntryView):
         self.runtimes_menu = QMenu(self.runtimes_button)
         self.runtimes_button.setMenu(self.runtimes_menu)
         self.runtime_actions: dict[str, QAction] = {}
+        self.devices = QtDevicePicker()
+        self.devices.setToolTip("After the local runtimes, run the run's device bundle on these devices over SSH "
+                                "(Raspberry Pi, Coral); their rows join the results")
         self.history = QComboBox()
         self.history.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.history.setToolTip("Show an earlier benchmark of this run beside the current one")
@@ -79,7 +83,7 @@ class QtBenchPanel(EntryView):
     def _layout(self) -> None:
         controls = FlowLayout()
         controls.addWidgets(labelled("Calls", self.calls), labelled("Rounds", self.rounds), labelled("Threads", self.threads),
-                            self.runtimes_button, self.run_button, self.cancel_button, self.progress,
+                            self.runtimes_button, self.devices, self.run_button, self.cancel_button, self.progress,
                             labelled("Compare with", self.history), self.export_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
@@ -155,14 +159,16 @@ class QtBenchPanel(EntryView):
         from .bench_words import why_not_run
 
         runtimes = [name for name, action in self.runtime_actions.items() if action.isChecked()]
-        why = why_not_run(self.entry, self.controller, runtimes)
+        devices = self.devices.selected()
+        why = why_not_run(self.entry, self.controller, runtimes, devices)
         if why is not None:
             self._say(why)
             return False
         self.history.setCurrentIndex(0)
         self.controller.start(self.entry, BenchRequest(self.entry.run_dir, self.calls.value(), self.rounds.value(),
-                                                       (1,), self.threads.value(), runtimes))
-        self.said.emit(f"benchmarking {self.entry.label}: {', '.join(runtimes)}")
+                                                       (1,), self.threads.value(), runtimes, tuple(devices)))
+        self.said.emit(f"benchmarking {self.entry.label}: {', '.join(runtimes)}"
+                       + (f"; then the bundle on {', '.join(devices)}" if devices else ""))
         return True
 
     def cancel(self) -> bool:

@@ -32,7 +32,8 @@ def title_text(entry: ModelEntry | None) -> str:
     return f"{entry.label}: not converted yet"
 
 
-def why_not_run(entry: ModelEntry | None, controller: Any, runtimes: list[str]) -> str | None:
+def why_not_run(entry: ModelEntry | None, controller: Any, runtimes: list[str],
+                devices: list[str] | None = None) -> str | None:
     why = why_unusable(entry, "benchmark")
     if why is not None:
         return why
@@ -47,6 +48,9 @@ def why_not_run(entry: ModelEntry | None, controller: Any, runtimes: list[str]) 
                 "(the measurements would disturb each other).")
     if not runtimes:
         return "Tick at least one runtime to measure."
+    if devices and not (entry.run_dir / "bundle" / "manifest.json").is_file():
+        return (f"{entry.label}'s run has no device bundle to run on {', '.join(devices)}: convert it with "
+                "'Device bundle (Raspberry Pi)' ticked (Pipeline tab), or pick no device.")
     return None
 
 
@@ -59,6 +63,9 @@ def status_text(entry: ModelEntry | None, controller: Any) -> tuple[str, str]:
     if state.running:
         if controller.cancelling:
             lines.append("Cancelling: the benchmark stops after the current measurement.")
+        elif state.device_now:
+            lines.append(f"Running the bundle's check on {state.device_now} over SSH "
+                         f"(device {state.devices_done + 1} of {len(state.devices)})…")
         elif len(state.ready) + len(state.unavailable) < len(state.expected):
             done = len(state.ready) + len(state.unavailable)
             lines.append(f"Loading the runtimes, each in its own process ({done} of {len(state.expected)})…")

@@ -15,6 +15,7 @@ from studio.core.session import Session, default_store
 from .bench_controller import BenchController
 from .bench_panel import QtBenchPanel
 from .graph_panel import QtGraphPanel
+from .host_key_prompt import QtHostKeyPrompt
 from .library_controller import LibraryController
 from .log_panel import QtLogPanel
 from .model_browser import QtModelBrowser
@@ -36,7 +37,8 @@ class MainWindow(QMainWindow):
         self.library = LibraryController(self.session, parent=self)
         self.pipeline = PipelineController(self.session, self)
         self.rollouts_controller = RolloutController(self.session, self)
-        self.bench_controller = BenchController(self.session, self)
+        self.host_keys = QtHostKeyPrompt(self)  # a device's first contact is asked here, from the worker
+        self.bench_controller = BenchController(self.session, self, ask=self.host_keys.ask)
         self.browser = QtModelBrowser(self.session)
         self.pipeline_panel = QtPipelinePanel(self.session, self.pipeline)
         self.rollouts = QtRolloutPanel(self.session, self.rollouts_controller)

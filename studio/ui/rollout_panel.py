@@ -20,8 +20,11 @@ from .rollout_controller import RolloutController, RolloutSettings
 from .rollout_pane import QtPaneGrid, QtRolloutPane
 from .rollout_table import QtRolloutTable
 
-RUNTIME_ORDER = ["sb3", "onnxruntime", "litert-fp32", "litert-fp16", "litert-int8", "litert-int8-plain", "edgetpu"]
-TICKED = ("sb3", "onnxruntime", "litert-fp32", "litert-int8", "litert-int8-plain")
+# The original first, then by file: ONNX (ONNX Runtime, onnxruntime-web under Node), TorchScript, the TFLite
+# files (LiteRT), TFLite Micro, the Edge TPU. A runtime the core adds later still appears, at the end.
+RUNTIME_ORDER = ["sb3", "onnxruntime", "ort-web", "torchscript", "litert-fp32", "litert-fp16", "litert-int8",
+                 "litert-int8-plain", "tflite-micro", "edgetpu"]
+TICKED = ("sb3", "onnxruntime", "ort-web", "torchscript", "litert-fp32", "litert-int8", "litert-int8-plain", "tflite-micro")
 
 
 class QtRolloutPanel(EntryView):

@@ -22,10 +22,14 @@ class BenchState:
         self.expected: list[str] = []  # the runtimes asked for (progress: how many are loaded)
         self.rounds = 0  # rounds asked for
         self.measured = 0  # (runtime, round) measurements received
+        self.devices: list[str] = []  # devices asked to run the bundle after the local runtimes
+        self.device_now: str | None = None  # "pi (ssh://pi@host)": the device the bundle runs on now
+        self.devices_done = 0
 
-    def start(self, runtimes: list[str] | None = None, rounds: int = 0) -> None:
+    def start(self, runtimes: list[str] | None = None, rounds: int = 0, devices: list[str] | None = None) -> None:
         self.__init__()  # type: ignore[misc]
         self.running, self.expected, self.rounds = True, list(runtimes or []), rounds
+        self.devices = list(devices or [])
 
     @property
     def fraction(self) -> float:
@@ -34,7 +38,11 @@ class BenchState:
             return 0.0
         loaded = (len(self.ready) + len(self.unavailable)) / len(self.expected)
         total = self.rounds * max(1, len(self.ready))
-        return 0.2 * min(1.0, loaded) + 0.8 * (self.measured / total if total else 0.0)
+        local = 0.2 * min(1.0, loaded) + 0.8 * (self.measured / total if total else 0.0)
+        if not self.devices:
+            return local
+        share = 0.3  # the devices' part of the bar (a bundle copied and checked over SSH)
+        return (1 - share) * local + share * self.devices_done / len(self.devices)
 
     def apply(self, event: Any) -> None:
         if isinstance(event, RuntimeReady):
@@ -46,6 +54,19 @@ class BenchState:
             self.measured += 1
         elif isinstance(event, BenchFinished):
             self.results = event.results
+            for name, entry in event.results.get("runtimes", {}).items():  # the devices' rows that could not run
+                if not entry.get("available") and name not in self.unavailable:
+                    self.unavailable[name] = (entry.get("reason", ""), entry.get("hint", ""))
+        elif self.devices:
+            self._apply_device(event)
+
+    def _apply_device(self, event: Any) -> None:
+        from ..devices.remote_bench import DeviceDone, DeviceFailed, DeviceRunning  # paramiko: only when used
+
+        if isinstance(event, DeviceRunning):
+            self.device_now = f"{event.device} ({event.url})"
+        elif isinstance(event, (DeviceDone, DeviceFailed)):
+            self.device_now, self.devices_done = None, self.devices_done + 1
 
     def finish(self, error: str | None = None, cancelled: bool = False) -> None:
         self.running = False
