@@ -67,7 +67,7 @@ def test_drop_a_zoo_model_and_see_what_it_is(qtbot, window) -> None:  # noqa: AN
     loaded(qtbot, window, 1)
     model = window.browser.model
     assert [model.data(model.index(0, c)) for c in range(7)] == [
-        "dqn/CartPole-v1_1", "DQN", "CartPole-v1", "not converted", "Box(4,)", "Discrete(2)", "135,172"]
+        "dqn/CartPole-v1_1", "DQN", "not converted", "CartPole-v1", "Box(4,)", "Discrete(2)", "135,172"]
     assert window.session.selected is window.session.entries[0]  # a newly opened model is selected
     assert "Algorithm      DQN" in window.browser.details.toPlainText()
     assert window.pipeline_panel.run_button.isEnabled()
@@ -116,7 +116,7 @@ def test_run_onnx_and_tflite_stages_to_the_end(qtbot, window, tmp_path: Path) ->
     assert (tmp_path / "run" / "policy_int8.tflite").is_file()
     panel.stages.selectRow(panel.stages.names.index("edgetpu-readiness"))
     assert panel.details.ops.rowCount() == 7 and panel.details.ops.item(6, 0).text().endswith("ARG_MAX")
-    assert window.browser.model.data(window.browser.model.index(0, 3)) == "ONNX ✓  fp32 ✓  int8 ✓"
+    assert window.browser.model.data(window.browser.model.index(0, 2)) == "ONNX ✓  fp32 ✓  int8 ✓"
     log = window.log.toPlainText()
     assert "[tflite]" in log and "cuDNN" not in log and "E0000" not in log  # TensorFlow's noise stays out
     QGuiApplication.clipboard().clear()

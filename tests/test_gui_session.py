@@ -121,6 +121,9 @@ def test_switching_models_switches_every_tab(qtbot, studio) -> None:  # noqa: AN
     assert bench.run_button.isEnabled()  # converted: it can be measured
     graphs = [graph.chooser.itemData(i) for i in range(graph.chooser.count())]
     assert graphs and all(RUN_NAMES["ppo"] in str(path) for path in graphs)
+    int8 = pipeline.details.int8  # the selected model's int8 diagnostics, whatever stage is selected
+    mine = ppo.pipeline.manifest["artifacts"]["tflite_int8"]
+    assert int8.artifacts["tflite_int8"] is mine and int8.tensors.rowCount() == len(mine["diagnostics"]["tensors"]) > 0
 
     select(qtbot, window, dqn)
     assert pipeline.title.text().startswith("dqn/CartPole-v1_1") and pipeline.stages.state is dqn.pipeline
@@ -133,6 +136,10 @@ def test_switching_models_switches_every_tab(qtbot, studio) -> None:  # noqa: AN
     graphs = [graph.chooser.itemData(i) for i in range(graph.chooser.count())]
     assert all(RUN_NAMES["dqn"] in str(path) for path in graphs)
     assert {p.name for p in graphs} >= {"policy.onnx", "policy_int8.tflite", "policy_int8_plain.tflite"}
+    assert int8.artifacts["tflite_int8"] is dqn.pipeline.manifest["artifacts"]["tflite_int8"]
+    assert "tflite_int8_plain" in int8.artifacts and int8.chooser.isVisibleTo(int8)  # repaired: both, to choose
+    pipeline.stages.selectRow(pipeline.stages.names.index("int8-repair"))
+    assert pipeline.details.currentWidget() is int8  # an int8 stage brings them forward
 
 
 def test_restart_restores_models_selection_and_results(qtbot, studio) -> None:  # noqa: ANN001
@@ -415,3 +422,29 @@ def test_the_layout_check_sees_cut_text_and_hidden_controls(qtbot) -> None:  # n
     problems = layout_problems(window)
     assert any("Copy as CLI command" in p and "text cut" in p for p in problems)
     assert any("'Run'" in p and "outside the window" in p for p in problems)
+
+
+def test_deploy_runtimes_play_side_by_side_with_one_name_per_tab(qtbot, studio, deploy_runs) -> None:  # noqa: ANN001
+    """A run with the deployment targets: TorchScript, TFLite Micro and onnxruntime-web under Node play
+    beside the original in the Rollouts tab, and both runtime tabs call every runtime the same."""
+    window = studio()
+    runs = Path(os.environ["XDG_DATA_HOME"]) / "sb3-studio" / "runs"
+    shutil.rmtree(runs / RUN_NAMES["ppo"])
+    shutil.copytree(deploy_runs["ppo"], runs / RUN_NAMES["ppo"])
+    window.open_model(ZOO_AGENTS["ppo"])
+    qtbot.waitUntil(lambda: window.library.pending == 0 and window.session.selected is not None
+                    and window.session.selected.loaded, timeout=60_000)
+    rollouts, bench = window.rollouts, window.bench
+    window.tabs.setCurrentWidget(rollouts)
+    offered = list(rollouts.runtime_boxes)
+    assert offered[0] == "sb3" and {"torchscript", "tflite-micro", "ort-web", "litert-int8"} <= set(offered)
+    words = {name: box.text() for name, box in rollouts.runtime_boxes.items()}
+    assert words["torchscript"] == "TorchScript" and words["tflite-micro"] == "TFLite Micro"
+    assert words["ort-web"] == "onnxruntime-web (Node)" and words["litert-int8"] == "LiteRT int8"
+    assert {name: action.text() for name, action in bench.runtime_actions.items() if name in words} == \
+        {name: text for name, text in words.items() if name in bench.runtime_actions}
+    play_one_episode(qtbot, window, ("sb3", "torchscript", "tflite-micro", "ort-web"))
+    rows = {row["runtime"]: row for row in rollouts.table.rows}
+    assert set(rows) == {"sb3", "torchscript", "tflite-micro", "ort-web"}, rollouts.message.text()
+    assert rows["torchscript"]["agreement_percent"] == rows["ort-web"]["agreement_percent"] == 100.0
+    assert rows["tflite-micro"]["mean_return"] is not None and rows["tflite-micro"]["agreement_percent"] > 50

@@ -70,8 +70,11 @@ def walk(shooter: Shooter, out: Path, first: bool) -> None:
     if first:
         panel.run()
         wait(1800, until=lambda: not window.pipeline.running)
-    panel.stages.selectRow(panel.stages.names.index("int8-repair"))
+    panel.stages.selectRow(panel.stages.names.index("verify-tflite-fp32"))
+    panel.details.setCurrentWidget(panel.details.log)
     shooter.shot(out / "02-pipeline.png")
+    panel.stages.selectRow(panel.stages.names.index("int8-repair"))  # brings the int8 diagnostics forward
+    shooter.shot(out / "07-int8-diagnostics.png")
     rollouts = window.rollouts
     window.tabs.setCurrentWidget(rollouts)
     for name, box in rollouts.runtime_boxes.items():

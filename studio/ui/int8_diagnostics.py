@@ -17,8 +17,10 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
     QHeaderView,
-    QLabel,
+    QPlainTextEdit,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -34,6 +36,7 @@ TENSOR_COLUMNS = ["Tensor", "Op", "Scale", "Float range (visited)", "Steps", "Er
 FEATURE_COLUMNS = ["Feature", "Visited range", "Input scale", "int8 steps", "Worst error / spread", "At"]
 CONSTANT_COLUMNS = ["Constant", "Used by", "Values", "Lost to 0", "Scale", "Float range", "Worst relative error"]
 INT8_KEYS = ("tflite_int8", "tflite_int8_plain", "tflite_full_int8")
+NONE = "No int8 diagnostics: convert to tflite-int8 to see where int8 hurts."
 LABELS = {"tflite_int8": "int8 (kept)", "tflite_int8_plain": "int8, plain post-training", "tflite_full_int8": "full int8"}
 
 
@@ -72,10 +75,13 @@ class QtInt8Diagnostics(QWidget):
         super().__init__()
         self.chooser = QComboBox()
         self.chooser.setAccessibleName("int8 artifact")
-        self.summary = QLabel("No int8 diagnostics: convert to tflite-int8 to see where int8 hurts.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A scrolling text, not a label: in a short window a label's last lines would be cut.
+        self.summary = QPlainTextEdit(NONE)
+        self.summary.setReadOnly(True)
+        self.summary.setTabChangesFocus(True)
+        self.summary.setFrameShape(QFrame.Shape.NoFrame)
         self.summary.setToolTip(threshold_words())
+        self.summary.setMinimumHeight(2 * self.fontMetrics().lineSpacing() + 8)
         self.tensors = _table(TENSOR_COLUMNS)
         self.features = _table(FEATURE_COLUMNS)
         self.constants = _table(CONSTANT_COLUMNS)
@@ -86,8 +92,13 @@ class QtInt8Diagnostics(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.chooser)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.tables, 1)
+        split = QSplitter(Qt.Orientation.Vertical)  # the user can give the summary or the tables more room
+        split.addWidget(self.summary)
+        split.addWidget(self.tables)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        layout.addWidget(split, 1)
         self.artifacts: dict[str, dict[str, Any]] = {}
         self.chooser.currentIndexChanged.connect(self._on_chosen)
         self.chooser.hide()
@@ -111,7 +122,7 @@ class QtInt8Diagnostics(QWidget):
         key = self.chooser.currentData()
         artifact = self.artifacts.get(key) if key else None
         if artifact is None:
-            self.summary.setText("No int8 diagnostics: convert to tflite-int8 to see where int8 hurts.")
+            self.summary.setPlainText(NONE)
             for table in (self.tensors, self.features, self.constants):
                 table.setRowCount(0)
             return
@@ -126,7 +137,7 @@ class QtInt8Diagnostics(QWidget):
             lines += [f"  {a['method']}: score {a['score']:.3f}"
                       + (f" [{a['score_interval'][0]:.3f}, {a['score_interval'][1]:.3f}]" if a.get("score_interval") else "")
                       + f", {a.get('verdict') or ''}, {a['seconds']:.0f} s" for a in repair["attempts"]]
-        self.summary.setText("\n".join(lines))
+        self.summary.setPlainText("\n".join(lines))
         example = (diagnostics.get("example") or {}).get("values", {})
         rows = []
         for tensor in diagnostics.get("tensors", []):

@@ -10,7 +10,7 @@ from PySide6.QtGui import QBrush, QColor
 from studio.core.labels import SHORT_ARTIFACT
 from studio.core.session import ModelEntry, Session
 
-COLUMNS = ["Model", "Algorithm", "Environment", "Conversions", "Observation", "Action", "Parameters", "Size"]
+COLUMNS = ["Model", "Algorithm", "Conversions", "Environment", "Observation", "Action", "Parameters", "Size"]
 TIPS = {"Conversions": "✓ verified · ✗ failed verification · ~ measured only · made, not verified"}
 MARKS = {"passed": "✓", "failed": "✗", "measured": "~", "made": "·"}
 Index = QModelIndex | QPersistentModelIndex
