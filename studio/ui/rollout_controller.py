@@ -11,26 +11,18 @@ import queue
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Slot
 
 from studio.core.session import ModelEntry, Session
 
-from .rollout_worker import RolloutSettings, RolloutWorker
+from .rollout_worker import RolloutSettings, RolloutSignals, RolloutWorker
 
 __all__ = ["RolloutController", "RolloutSettings"]
 
 
-class RolloutController(QObject):
+class RolloutController(RolloutSignals):
     """Signals: ``snapshot(list)``, ``summary(list)``, ``problem(str)``, ``unavailable(dict)``,
     ``recorded((Path, frames))``, ``playing_changed(bool)``, ``rate(float)`` (steps per second)."""
-
-    snapshot = Signal(object)
-    summary = Signal(object)
-    problem = Signal(str)
-    unavailable = Signal(object)
-    recorded = Signal(object)
-    playing_changed = Signal(bool)
-    rate = Signal(float)
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
         super().__init__(parent)

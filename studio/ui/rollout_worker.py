@@ -89,7 +89,10 @@ class _Rate:
         return (len(self.times) - 1) / max(1e-6, self.times[-1] - self.times[0])
 
 
-class RolloutWorker(QObject):
+class RolloutSignals(QObject):
+    """What a rollout reports: the worker emits these in its thread, the controller re-emits them in the
+    GUI thread (views and tests wait on the controller's)."""
+
     snapshot = Signal(object)
     summary = Signal(object)
     problem = Signal(str)
@@ -97,6 +100,9 @@ class RolloutWorker(QObject):
     recorded = Signal(object)
     playing_changed = Signal(bool)
     rate = Signal(float)
+
+
+class RolloutWorker(RolloutSignals):
 
     def __init__(self, commands: "queue.Queue[tuple[str, Any]]") -> None:
         super().__init__()
