@@ -70,7 +70,9 @@ class QtPipelinePanel(EntryView):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.stages)
         split.addWidget(self.details)
-        split.setSizes([320, 200])
+        split.setSizes([280, 240])
+        split.setStretchFactor(0, 1)  # a taller window goes mostly to the details (logs, int8 tables):
+        split.setStretchFactor(1, 2)  # the stage table's dozen rows fit early
         column.addWidget(split, 1)
         scroll = QScrollArea()
         scroll.setWidget(self.options)
