@@ -96,7 +96,7 @@ class QtPipelinePanel(EntryView):
     def _on_entry(self, entry: ModelEntry | None) -> None:
         self.options.show_output(entry)
         self._show_stages()
-        self.details.show_stage(None)
+        self._show_details()  # no stage selected yet: the model's int8 diagnostics, a running stage's log
         self._refresh()
 
     def _show_stages(self) -> None:
@@ -135,6 +135,7 @@ class QtPipelinePanel(EntryView):
     def _on_run(self) -> None:
         if self.stages.state is not self.entry.pipeline:
             self._show_stages()
+        self._show_details()  # the run folder read again: its int8 diagnostics too
         self._refresh()
 
     def _on_described(self) -> None:
