@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -103,6 +104,39 @@ def test_bundle_refuses_damage_and_fails_honestly(deploy_runs: dict[str, Path], 
     done = runner(device_python, bundle, "check", "--json")
     assert done.returncode == 2 and "damaged" in done.stderr and "policy_float32.tflite" in done.stderr
     assert done.stdout == ""
+
+
+def _rewrite_golden(bundle: Path, change: Callable[[dict], None]) -> None:
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    with np.load(bundle / "golden.npz") as data:
+        golden = {key: data[key] for key in data.files}
+    change(golden)
+    np.savez(bundle / "golden.npz", **golden)
+    manifest["golden"]["sha256"] = hashlib.sha256((bundle / "golden.npz").read_bytes()).hexdigest()
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("name", ["ppo", "sac"])
+def test_int8_on_the_device_must_compute_what_the_studio_computed(name: str, deploy_runs: dict[str, Path],
+                                                                  device_python: Path, tmp_path: Path) -> None:
+    """int8 is judged in closed loop on the workstation; on the device it passes while it reproduces the
+    studio's run of the same file, and fails (exit 1, the reason named) when it departs from it by more
+    than the studio's int8 departs from the original."""
+    bundle = copy_bundle(deploy_runs[name], tmp_path)
+    done = runner(device_python, bundle, "check", "--json", "--calls", "10", "--artifact", "tflite_int8")
+    assert done.returncode == 0, done.stderr[-2000:]
+
+    def elsewhere(golden: dict) -> None:
+        # As if the device's kernels computed something else: the studio's int8 actions and the original's
+        # moved alike (the studio's int8 departs from the original as before), the device's actions not.
+        for key in ("studio.tflite_int8", "action"):
+            golden[key] = 1 - golden[key] if name == "ppo" else (golden[key] + 0.5).astype(golden[key].dtype)
+
+    _rewrite_golden(bundle, elsewhere)
+    done = runner(device_python, bundle, "check", "--json", "--calls", "10", "--artifact", "tflite_int8")
+    assert done.returncode == 1
+    result = json.loads(done.stdout)["results"][0]
+    assert result["status"] == "failed" and "studio's run of the same file" in result["reason"]
 
 
 def test_bundle_predict_is_a_usage_example(deploy_runs: dict[str, Path], device_python: Path, tmp_path: Path) -> None:

@@ -119,7 +119,7 @@ def test_bad_inputs_give_one_clear_line(tmp_path: Path) -> None:
 
 
 # Imported only inside the onnx2tf child process, where TensorFlow is loaded anyway (by onnx2tf).
-CHILD_ONLY = {"studio/core/tflite/quantize.py"}
+CHILD_ONLY = {"studio/core/tflite/quantize.py", "studio/core/tflite/ranges.py"}
 
 
 def test_core_never_imports_qt_or_tensorflow() -> None:

@@ -205,7 +205,8 @@ def test_remote_bench_beside_local(compiled_run: tuple[Path, Path], devices: Dev
         entry = runtimes[name]
         assert entry["device"] == "here" and entry["status"] == "passed" and entry["available"], entry
         stats = entry["batches"]["1"]
-        assert stats["calls"] == 300 and 0 < stats["raw"]["p50_us"] <= stats["p50_us"] <= stats["p99_us"]
+        # Raw and wrapped medians are measured apart on a shared machine: both present, neither ordered.
+        assert stats["calls"] == 300 and 0 < stats["raw"]["p50_us"] and 0 < stats["p50_us"] <= stats["p99_us"]
         assert entry["verification"]["passed"] and sum(s["count"] for s in entry["verification"]["sources"].values()) == golden
     assert runtimes["here:litert-int8"]["file_bytes"] == (bundle / "policy_int8.tflite").stat().st_size
     # No Coral here: the device's own runner says why the Edge TPU row has no figures.

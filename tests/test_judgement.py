@@ -116,3 +116,20 @@ def test_more_episodes_only_for_a_suspicious_estimate(monkeypatch: pytest.Monkey
     assert slightly_worse["episodes"] > 10  # its estimate is beyond the tolerance: worth more episodes
     clearly_worse = judge(lambda seed: 100 + rng.normal(0, 20), _ScriptedReference(1000), 0.99, 10, 80)
     assert clearly_worse["episodes"] == 10 and clearly_worse["verdict"] == "failed"
+
+
+def test_int8_plays_on_until_the_interval_decides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A lossy model whose estimate is within tolerance but whose interval is wide (Hopper's plain int8:
+    0.96 [0.62, 1.30] over 20 episodes) must show it keeps the behaviour: more episodes, up to the maximum."""
+    import studio.core.closed_loop.judgement as judge_module
+
+    monkeypatch.setattr(judge_module, "play", lambda act, make, seed, check=None: act(seed))
+    def wide(reference: Reference):  # noqa: ANN202
+        return lambda seed: reference.returns["floor"][seed] + (300.0 if seed % 2 else -300.0)  # mean 0, wide
+
+    first = _ScriptedReference(1000)
+    float_like = judge(wide(first), first, 0.95, 10, 80)
+    assert float_like["episodes"] == 10 and float_like["verdict"] == "inconclusive"
+    second = _ScriptedReference(1000)
+    int8_like = judge(wide(second), second, 0.95, 10, 80, until_decided=True)
+    assert int8_like["episodes"] == 80 and int8_like["verdict"] == "inconclusive"  # too wide even at 80

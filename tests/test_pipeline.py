@@ -152,3 +152,31 @@ def test_no_rollout_when_environment_cannot_be_made(tmp_path: Path, capsys: pyte
 def test_unknown_target_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["convert", str(ZOO_AGENTS["ppo"]), "--to", "coreml"]) == 2
     assert "unknown target" in capsys.readouterr().err
+
+
+def test_artifacts_of_an_earlier_run_stay_listed_while_they_are_still_valid(tmp_path: Path) -> None:
+    """`--to onnx` then `--to torchscript` into one folder: run.json still lists the ONNX model, marked as from
+    the earlier run, unless a stage of this run made or touched it, its file changed, the model is another, or
+    its path leaves the folder."""
+    from studio.core.pipeline.cache import carried_forward
+    from studio.core.pipeline.context import RunContext
+
+    (tmp_path / "policy.onnx").write_bytes(b"onnx")
+    (tmp_path / "web").mkdir()
+    digest = hashlib.sha256(b"onnx").hexdigest()
+    previous = {"model": {"sha256": "m"},
+                "stages": [{"name": "onnx", "artifacts": ["onnx"]}, {"name": "web", "artifacts": ["web"]}],
+                "artifacts": {"onnx": {"path": "policy.onnx", "sha256": digest, "bytes": 4, "verification": {"passed": True}},
+                              "web": {"path": "web", "sha256": "x", "bytes": 0},
+                              "outside": {"path": "/etc", "sha256": "x", "bytes": 0},
+                              "up": {"path": "../x", "sha256": "x", "bytes": 0}}}
+    ctx = RunContext(spec=ConvertSpec(ZOO_AGENTS["ppo"]), run_dir=tmp_path)
+    ctx.notes["model"] = {"sha256": "m"}
+    carried = carried_forward(previous, ctx, {"load", "torchscript"})
+    assert set(carried) == {"onnx", "web"} and carried["onnx"]["from_earlier_run"]
+    assert carried["onnx"]["verification"] == {"passed": True}
+    assert set(carried_forward(previous, ctx, {"load", "web"})) == {"onnx"}  # this run made web again
+    (tmp_path / "policy.onnx").write_bytes(b"changed")
+    assert set(carried_forward(previous, ctx, {"load"})) == {"web"}
+    ctx.notes["model"] = {"sha256": "another model"}
+    assert carried_forward(previous, ctx, {"load"}) == {}

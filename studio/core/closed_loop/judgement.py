@@ -139,8 +139,12 @@ def _summary(values: np.ndarray) -> dict[str, Any]:
 
 def judge(act: Act, reference: Reference, min_score: float, episodes: int, max_episodes: int,
           check: Callable[[], None] = lambda: None,
-          progress: Callable[[int, int], None] = lambda done, total: None) -> dict[str, Any]:
-    """Play ``act`` on the reference's seeds, ``episodes`` first and more while the verdict is inconclusive."""
+          progress: Callable[[int, int], None] = lambda done, total: None,
+          until_decided: bool = False) -> dict[str, Any]:
+    """Play ``act`` on the reference's seeds, ``episodes`` first and more while the verdict is inconclusive:
+    only while its estimate is worse than the tolerance (a float artifact, innocent until shown worse), or,
+    with ``until_decided`` (int8, a lossy model that must show it keeps the behaviour), until the interval
+    decides or ``max_episodes`` are played."""
     played: dict[int, float] = {}
     n = max(2, episodes)
     while True:
@@ -156,6 +160,6 @@ def judge(act: Act, reference: Reference, min_score: float, episodes: int, max_e
         if result["verdict"] != "inconclusive" or n >= max_episodes:
             return result
         difference = result["difference_to_floor"]
-        if difference["mean"] >= -difference["tolerance"]:
+        if difference["mean"] >= -difference["tolerance"] and not until_decided:
             return result  # within tolerance on the estimate: more episodes would not show it worse
         n = min(max_episodes, 2 * n)

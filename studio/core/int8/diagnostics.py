@@ -372,7 +372,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             if f["worst_relative_error"] is not None:
                 words.append(f"error {f['worst_relative_error']:.0%} at {_short(f['at'])}")
             shown.append(f"{f['input']}[{f['index']}] ({', '.join(words)})")
-        lines.append(f"{len(features)} input feature(s) lose resolution: " + ", ".join(shown))
+        more = f" and {len(features) - len(shown)} more (run.json lists them all)" if len(features) > len(shown) else ""
+        lines.append(f"{len(features)} input feature(s) lose resolution: " + ", ".join(shown) + more)
     return lines
 
 

@@ -83,7 +83,9 @@ def assess(
         def shown(done: int, total: int) -> None:
             progress.set(0.3 + 0.7 * done / max(1, total), f"{label}: closed loop, episode {done}/{total}")
 
-        closed = judge(predict, reference, wanted, spec.episodes, spec.max_episodes, progress.check, shown)
+        # A measured-only (int8) model must show it keeps the behaviour: more episodes while undecided.
+        closed = judge(predict, reference, wanted, spec.episodes, spec.max_episodes, progress.check, shown,
+                       until_decided=thresholds is None)
         report["closed_loop"] = closed
         text += "; " + describe(closed)
         if thresholds is not None and closed["verdict"] == "failed":

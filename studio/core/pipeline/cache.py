@@ -61,3 +61,29 @@ def restore(stage: str, print_: str, previous: dict[str, Any] | None, ctx: RunCo
             return None
         restored.append(artifact)
     return restored
+
+
+def carried_forward(previous: dict[str, Any] | None, ctx: RunContext, ran: set[str]) -> dict[str, dict[str, Any]]:
+    """Artifacts an earlier run in this folder made from the same model file that no stage of this run
+    (``ran``: their names) made, touched or restored (``--to onnx`` then ``--to torchscript``: the ONNX model
+    stays listed), still on disk unchanged. Each keeps its own verification, marked ``from_earlier_run``."""
+    model = ctx.notes.get("model", {}).get("sha256")
+    if not previous or not model or previous.get("model", {}).get("sha256") != model:
+        return {}
+    touched = {key for record in previous.get("stages", []) if isinstance(record, dict) and record.get("name") in ran
+               for key in record.get("artifacts") or []}
+    carried = {}
+    for key, data in previous.get("artifacts", {}).items():
+        if key in ctx.artifacts or key in touched or not isinstance(data, dict):
+            continue
+        try:
+            artifact = Artifact.from_json(key, data)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if artifact.path.is_absolute() or ".." in artifact.path.parts:
+            continue
+        path = ctx.run_dir / artifact.path
+        if path.is_symlink() or not path.exists() or (path.is_file() and sha256_file(path) != artifact.sha256):
+            continue
+        carried[key] = {**data, "from_earlier_run": True}
+    return carried

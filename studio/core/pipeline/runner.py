@@ -28,7 +28,7 @@ from .events import (
     StageStarted,
 )
 from ..tflite.onnx2tf_job import Onnx2TfJob
-from .cache import fingerprint, restore
+from .cache import carried_forward, fingerprint, restore
 from .run_folder import new_manifest, prepare_run_dir, read_manifest, write_manifest
 from .spec import ConvertSpec
 from .stages import Stage, stages_for
@@ -73,6 +73,7 @@ def execute(
         if ctx.converter is not None:
             ctx.converter.close()
     manifest["artifacts"] = {key: artifact.to_json() for key, artifact in ctx.artifacts.items()}
+    manifest["artifacts"].update(carried_forward(previous, ctx, {s["name"] for s in manifest["stages"]}))
     for note in ("environment", "environment_problem", "rollout", "calibration", "calibration_warning", "edgetpu"):
         if ctx.notes.get(note) is not None:
             manifest[note] = ctx.notes[note]
