@@ -93,3 +93,28 @@ def test_recording_has_every_frame_with_labels(ppo, tmp_path: Path) -> None:  # 
     assert count == 41
     assert first.shape[1] == 2 * 300
     assert (first[:40] < 100).any()  # dark label text burnt into the white strip above each pane
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["ppo_bullet", "tqc_panda"])
+def test_zoo_agents_play_in_their_environment_as_the_zoo_made_it(name: str) -> None:
+    """The rollout viewer's environments come from the model's recipe: HalfCheetahBullet with its
+    TimeFeatureWrapper and VecNormalize (27 inputs; without them it walks nowhere), PandaReach from a
+    renamed id with a Dict observation. Frames are rendered and the original walks / reaches."""
+    from conftest import ZOO_FAMILIES
+
+    loaded = load_model(ZOO_FAMILIES[name])
+    rollout = LockstepRollout(loaded.make_env, {"sb3": loaded.predict, "again": loaded.predict}, episodes=1, seed=0,
+                              render=True, discrete=False)
+    for _ in range(300 if name == "ppo_bullet" else 50):
+        rollout.step()
+    original, again = rollout.panes
+    assert again.first_departure is None and again.action_difference == 0.0
+    frame = original.frame
+    assert frame is not None and frame.ndim == 3 and frame.shape[2] == 3 and frame.std() > 0
+    if name == "ppo_bullet":
+        assert np.asarray(original.obs).shape == (27,)
+        assert original.episode_return > 400  # about 880 in 300 steps; a random policy loses ground
+    else:
+        assert isinstance(original.obs, dict) and set(original.obs) == {"observation", "achieved_goal", "desired_goal"}
+        assert original.returns and max(original.returns) > -10  # the episode ended at the goal, early
