@@ -20,6 +20,8 @@ QUESTION = HostKeyQuestion("pi", "[127.0.0.1]:2222", "ssh-ed25519", "SHA256:abc"
 
 
 def test_device_picker_lists_and_selects(qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from PySide6.QtWidgets import QStyle
+
     from studio.ui.device_picker import NO_DEVICES, QtDevicePicker
 
     store = DeviceStore(tmp_path / "config")
@@ -35,6 +37,12 @@ def test_device_picker_lists_and_selects(qtbot, tmp_path: Path) -> None:  # noqa
     with qtbot.waitSignal(picker.changed):
         picker.menu().actions()[0].setChecked(True)
     assert picker.selected() == ["pi"] and picker.text() == "Devices: pi"
+    # Its size leaves room for the text and the menu arrow beside it (a QToolButton's drew over "pi").
+    style, metric = picker.style(), QStyle.PixelMetric
+    room = (picker.fontMetrics().horizontalAdvance(picker.text())
+            + style.pixelMetric(metric.PM_MenuButtonIndicator, None, picker)
+            + style.pixelMetric(metric.PM_ButtonMargin, None, picker))
+    assert picker.sizeHint().width() >= room, (picker.sizeHint().width(), room)
     store.remove("pi")
     picker.refresh()  # the menu is rebuilt each time it opens: a removed device is no longer picked
     assert picker.selected() == [] and picker.text() == "Devices: none"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import QMenu, QPushButton, QWidget
 
 from studio.core.devices.store import Device, DeviceStore
 from studio.core.errors import StudioError
@@ -13,8 +13,10 @@ from studio.core.errors import StudioError
 NO_DEVICES = "No devices yet: sb3-studio device add NAME ssh://user@host, then device check NAME"
 
 
-class QtDevicePicker(QToolButton):
-    """A button whose menu lists the devices (refreshed each time it opens), each one checkable."""
+class QtDevicePicker(QPushButton):
+    """A button whose menu lists the devices (refreshed each time it opens), each one checkable. A push
+    button, as Runtimes beside it: a QToolButton's size leaves no room for its menu arrow, drawn over the
+    text's end."""
 
     changed = Signal()
 
@@ -22,7 +24,6 @@ class QtDevicePicker(QToolButton):
         super().__init__(parent)
         self._store = store
         self._checked: set[str] = set()
-        self.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.setToolTip("Also run the run's bundle on these devices (Raspberry Pi, Coral...) over SSH")
         self.setMenu(QMenu(self))
         self.menu().aboutToShow.connect(self.refresh)
