@@ -1,9 +1,16 @@
 """Screenshots of the real studio window under Xvfb, for the README, at full HD and at 1024x700.
 
-Run: ``.venv/bin/python tools/screenshots.py [OUT_DIR]`` (needs Debian's xvfb and imagemagick). It
-starts a virtual screen, opens the studio on the zoo sample with a file that is not a model, converts
-the zoo's DQN CartPole, plays it, benchmarks it, opens a graph, and grabs the window at each step with
-ImageMagick's ``import``; then does it all again in a 1024x700 window (into OUT_DIR/1024x700).
+Run: ``.venv/bin/python tools/screenshots.py [OUT_DIR] [--device-only]`` (needs Debian's xvfb and
+imagemagick). It starts a virtual screen, opens the studio on the zoo sample with a file that is not a
+model, converts the zoo's DQN CartPole, plays it, benchmarks it, opens a graph, and grabs the window at
+each step with ImageMagick's ``import``; then does it all again in a 1024x700 window (into
+OUT_DIR/1024x700).
+
+Then the device screens (``08-benchmark-device*``; ``--device-only`` takes just these): an OpenSSH
+server on 127.0.0.1 (the tests' ``tests/sshd_server.py``, throwaway keys) stands in for a Raspberry Pi
+named ``pi``, added with ``sb3-studio device add`` in a private config folder; the zoo's PPO CartPole is
+converted with its device bundle, and the Benchmark tab measures it here and on ``pi``. Without
+Debian's openssh-server these screens are skipped, and the tool says so.
 """
 
 from __future__ import annotations
@@ -104,11 +111,80 @@ def walk(shooter: Shooter, out: Path, first: bool) -> None:
     shooter.shot(out / "04-graph.png")
 
 
+PPO = ZOO / "ppo" / "CartPole-v1_1" / "CartPole-v1.zip"
+
+
+def studio_cli(*args: str) -> None:
+    subprocess.run(["nice", "-n", "10", sys.executable, "-m", "studio.cli", *args], check=True, cwd=REPO)
+
+
+def start_device(data: Path) -> Any:
+    """An sshd on 127.0.0.1 as the device ``pi`` (this machine, this Python), and PPO CartPole converted with
+    its bundle; None, said aloud, when there is no OpenSSH server."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from sshd_server import SSHD, SSHServer
+
+    if not SSHD.is_file():
+        print("skipped 08-benchmark-device: no OpenSSH server here (apt-get install -y openssh-server)", flush=True)
+        return None
+    from studio.core.library import run_dir_for
+
+    os.environ["XDG_CONFIG_HOME"] = str(data / "config")  # the user's own devices stay untouched
+    server = SSHServer(data / "sshd")
+    server.start()
+    studio_cli("device", "add", "pi", server.url, "--identity", str(server.user_key), "--python", sys.executable)
+    studio_cli("device", "check", "pi", "--accept-new-host-key")
+    studio_cli("convert", str(PPO), "--to", "all,bundle", "--out", str(run_dir_for(PPO)))
+    return server
+
+
+def device_walk(shooter: Shooter, out: Path, first: bool) -> None:
+    """The Benchmark tab with the local runtimes and the device ``pi`` side by side."""
+    window = shooter.window
+    ppo = window.session.find(PPO)
+    window.session.select(ppo)
+    bench = window.bench
+    window.tabs.setCurrentWidget(bench)
+    if first:
+        bench.devices.refresh()
+        bench.devices.set_selected(["pi"])
+        bench.calls.setValue(2000)
+        bench.rounds.setValue(5)
+        if not bench.run():
+            raise SystemExit(f"the device benchmark did not start: {bench.status.text()}")
+        shooter.wait(1200, until=lambda: ppo.bench.results is not None and not window.bench_controller.running)
+        if ppo.bench.error is not None:
+            raise SystemExit(f"the device benchmark failed: {ppo.bench.error}")
+    bench.views.setCurrentWidget(bench.charts)
+    shooter.shot(out / "08-benchmark-device.png")
+    bench.views.setCurrentWidget(bench.table)
+    shooter.shot(out / "08-benchmark-device-table.png")
+    bench.views.setCurrentWidget(bench.charts)
+
+
 def main() -> None:
-    out = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshots"
+    args = [arg for arg in sys.argv[1:] if arg != "--device-only"]
+    device_only = len(args) < len(sys.argv) - 1
+    out = Path(args[0]) if args else REPO / "docs" / "screenshots"
     xvfb = start_display()
     data = Path(tempfile.mkdtemp(prefix="sb3-studio-shots-"))
     os.environ["XDG_DATA_HOME"] = str(data)  # a clean library and runs folder
+    server, done = None, False
+    try:
+        server = start_device(data)
+        shoot(data, out, server, device_only)
+        done = True
+    finally:
+        if server is not None:
+            server.stop()
+        shutil.rmtree(data, ignore_errors=True)
+        if xvfb is not None:
+            xvfb.terminate()
+            if done:  # (a failure goes on to its traceback)
+                os._exit(0)  # Qt's teardown at exit would talk to the X server just ended
+
+
+def shoot(data: Path, out: Path, server: Any, device_only: bool) -> None:
     os.environ.pop("QT_QPA_PLATFORM", None)
     os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--disable-gpu")
     os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
@@ -132,14 +208,13 @@ def main() -> None:
     for index, (name, (width, height)) in enumerate(SIZES.items()):
         window.resize(width, height)
         shooter.wait(0.5)
-        walk(shooter, out if index == 0 else out / name, first=index == 0)
+        if not device_only:
+            walk(shooter, out if index == 0 else out / name, first=index == 0)
+        if server is not None:
+            device_walk(shooter, out if index == 0 else out / name, first=index == 0)
     window.actions_.closing = True
     window.close()
     app.quit()
-    shutil.rmtree(data, ignore_errors=True)
-    if xvfb is not None:
-        xvfb.terminate()
-        os._exit(0)  # Qt's teardown at exit would talk to the X server just ended
 
 
 if __name__ == "__main__":
