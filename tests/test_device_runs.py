@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -181,7 +182,9 @@ def test_remote_compile_failure_and_wrong_device(int8_run: Path, tmp_path: Path,
 
 
 def our_remote_folders() -> set[str]:
-    return {str(p) for p in Path("/tmp").glob("sb3-studio-*")}
+    """The remote runs' private folders (``sb3-studio-`` and 12 hex digits), not other studio temporaries
+    (a local bench's ``sb3-studio-bench-*`` from another process on a shared machine is not ours to count)."""
+    return {str(p) for p in Path("/tmp").glob("sb3-studio-*") if re.fullmatch(r"sb3-studio-[0-9a-f]{12}", p.name)}
 
 
 @pytest.mark.slow
