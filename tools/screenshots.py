@@ -165,6 +165,9 @@ def device_walk(shooter: Shooter, out: Path, first: bool) -> None:
 def main() -> None:
     args = [arg for arg in sys.argv[1:] if arg != "--device-only"]
     device_only = len(args) < len(sys.argv) - 1
+    if len(args) > 1 or any(arg.startswith("-") for arg in args):  # --help, or an unknown option: not a folder
+        print(__doc__, file=sys.stderr)
+        raise SystemExit(2)
     out = Path(args[0]) if args else REPO / "docs" / "screenshots"
     xvfb = start_display()
     data = Path(tempfile.mkdtemp(prefix="sb3-studio-shots-"))
