@@ -43,7 +43,8 @@ def bench(target: Path, args: argparse.Namespace) -> int:
     if args.sweep:
         from .core.bench.sweep import run_sweep
 
-        return run_sweep(target, args)
+        return run_sweep(target, [int(w) for w in args.widths.split(",")], [int(d) for d in args.depths.split(",")],
+                         options_from(args), args.runtime)
     if not target.exists():
         print(f"error: {target}: no such file or folder", file=sys.stderr)
         return 2

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .deploy.sb3_runner import compare_actions  # the device bundle's runner judges with the same function
 from .float_reference import FloatReference, SourceReference, floor_of
 from .observations import ObservationSet
 
@@ -34,19 +35,6 @@ class Thresholds:
     def to_json(self) -> dict[str, Any]:
         return {"min_agreement_percent": self.min_agreement, "error_multiple": self.error_multiple,
                 "max_abs_error": self.max_abs_error, "min_closed_loop_score": self.min_score}
-
-
-def compare_actions(original: np.ndarray, artifact: np.ndarray, discrete: bool) -> dict[str, Any]:
-    """Agreement (discrete) or max and mean absolute error (continuous) over a batch of actions."""
-    original = np.asarray(original)
-    artifact = np.asarray(artifact).reshape(original.shape)
-    n = len(original)
-    if discrete:
-        same = np.all((original == artifact).reshape(n, -1), axis=1)
-        return {"count": n, "agreement_percent": float(100.0 * same.mean()), "disagreements": int((~same).sum())}
-    error = np.abs(original.astype(np.float64) - artifact.astype(np.float64))
-    error = np.where(np.isnan(error), np.inf, error)
-    return {"count": n, "max_abs_error": float(error.max()), "mean_abs_error": float(error.mean())}
 
 
 def error_bound(ref: SourceReference, thresholds: Thresholds) -> float:

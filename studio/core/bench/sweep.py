@@ -3,13 +3,13 @@ where each runtime wins. Results go to ``FOLDER/sweep.json`` and ``sweep.csv`` f
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from ..atomic import atomic_write_csv, atomic_write_text
+from .engine import BenchOptions
 
 SWEEP_RUNTIMES = ["sb3", "torch", "onnxruntime", "litert-fp32", "litert-int8"]
 
@@ -35,7 +35,9 @@ def sweep_rows(results: dict[str, Any], width: int, depth: int, parameters: int)
     return rows
 
 
-def run_sweep(folder: Path, args: argparse.Namespace) -> int:
+def run_sweep(folder: Path, widths: list[int], depths: list[int], options: BenchOptions,
+              runtimes: list[str] | None = None) -> int:
+    """Convert and measure an untrained MLP of each width and depth; ``runtimes``: all of SWEEP_RUNTIMES."""
     from ..inspection import inspect_model
     from ..loading import load_model
     from ..observations import sample_observations
@@ -43,10 +45,7 @@ def run_sweep(folder: Path, args: argparse.Namespace) -> int:
     from ..pipeline.spec import ConvertSpec
     from .engine import BenchFinished, run_bench
     from .targets import targets_for_run
-    from ...bench_cli import options_from
 
-    widths = [int(w) for w in args.widths.split(",")]
-    depths = [int(d) for d in args.depths.split(",")]
     folder.mkdir(parents=True, exist_ok=True)
     rows: list[dict[str, Any]] = []
     for width in widths:
@@ -59,10 +58,9 @@ def run_sweep(folder: Path, args: argparse.Namespace) -> int:
             finished = execute(spec, emit=lambda event: None)
             loaded = load_model(model, env_id="Pendulum-v1")
             parameters = inspect_model(loaded, check_environment=False)["acting_parameters"]
-            only = args.runtime or SWEEP_RUNTIMES
-            targets = targets_for_run(run_dir, threads=args.threads, only=only)
+            targets = targets_for_run(run_dir, threads=options.threads, only=runtimes or SWEEP_RUNTIMES)
             observations = sample_observations(loaded.observation_space, 256, 0).batch
-            for event in run_bench(targets, observations, options_from(args)):
+            for event in run_bench(targets, observations, options):
                 if isinstance(event, BenchFinished):
                     rows += sweep_rows(event.results, width, depth, parameters)
             best = min((r for r in rows if r["width"] == width and r["depth"] == depth), key=lambda r: r["p50_us"])
